@@ -1,0 +1,346 @@
+//! From a recorded curve to suggestions: replay, truncation, skipping, every rule.
+
+use crate::curve::Curve;
+use crate::range_test::{validate_smoothing, validate_stop_div, ConfigError};
+use crate::smooth::Smoothing;
+use crate::stop::StopReason;
+use crate::suggest::{self, Bounds, Method, SlideParams, SuggestError, Suggestion};
+use crate::tracker::{LossTracker, Observation};
+use serde_json::{json, Map, Value};
+
+/// How to analyze a curve. Defaults: every method, fastai's skipping, no replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzeOptions {
+    pub methods: Vec<Method>,
+    /// Points left out at the start; `None`: fastai's `⌊n/10⌋`.
+    pub skip_start: Option<usize>,
+    /// Points left out at the end; `None`: fastai's 5.
+    pub skip_end: Option<usize>,
+    /// `Ema` replays the raw losses through the live smoothing; `None` takes the file as recorded.
+    pub smoothing: Smoothing,
+    /// Replays the divergence rule with this factor.
+    pub stop_div: Option<f64>,
+    pub sma_window: usize,
+    pub slide: SlideParams,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            methods: Method::ALL.to_vec(),
+            skip_start: None,
+            skip_end: None,
+            smoothing: Smoothing::None,
+            stop_div: None,
+            sma_window: 5,
+            slide: SlideParams::default(),
+        }
+    }
+}
+
+/// fastai's default skipping: the first `⌊n/10⌋` and the last 5 points.
+pub fn default_skip(n: usize) -> (usize, usize) {
+    (n / 10, 5)
+}
+
+/// The curve cannot be analyzed with these options.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("skipping {skip_start} + {skip_end} points leaves nothing of a {points}-point curve")]
+    SkipTooLarge {
+        skip_start: usize,
+        skip_end: usize,
+        points: usize,
+    },
+    #[error("the first loss is not finite: nothing to analyze")]
+    NoFinitePoints,
+}
+
+/// What one rule said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Point(Suggestion),
+    Bounds(Bounds),
+    Failed(SuggestError),
+}
+
+/// A curve and every suggestion made on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// The curve after replay and truncation at the first non-finite loss; indices count in it.
+    pub curve: Curve,
+    pub stopped: StopReason,
+    pub skip_start: usize,
+    pub skip_end: usize,
+    /// Length of the input before truncation at a non-finite loss, when that happened.
+    pub truncated_from: Option<usize>,
+    pub suggestions: Vec<(Method, Outcome)>,
+}
+
+/// Analyzes `curve` as [`AnalyzeOptions`] say.
+pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
+    validate_smoothing(options.smoothing)?;
+    validate_stop_div(options.stop_div)?;
+    let (curve, stopped, truncated_from) = replay(curve, options.smoothing, options.stop_div);
+    if curve.is_empty() {
+        return Err(AnalyzeError::NoFinitePoints);
+    }
+    let n = curve.len();
+    let (skip_start, skip_end) = match (options.skip_start, options.skip_end) {
+        (None, None) if n < default_skip(n).0 + default_skip(n).1 + 2 => (0, 0),
+        (s, e) => (
+            s.unwrap_or(default_skip(n).0),
+            e.unwrap_or(default_skip(n).1),
+        ),
+    };
+    if skip_start.saturating_add(skip_end) >= n {
+        return Err(AnalyzeError::SkipTooLarge {
+            skip_start,
+            skip_end,
+            points: n,
+        });
+    }
+    let window = skip_start..n - skip_end;
+    let (lrs, losses) = (&curve.lr[window.clone()], &curve.loss[window]);
+    let suggestions = options
+        .methods
+        .iter()
+        .map(|&m| (m, suggest_one(m, lrs, losses, options, skip_start)))
+        .collect();
+    Ok(Analysis {
+        curve,
+        stopped,
+        skip_start,
+        skip_end,
+        truncated_from,
+        suggestions,
+    })
+}
+
+fn suggest_one(
+    m: Method,
+    lrs: &[f64],
+    losses: &[f64],
+    o: &AnalyzeOptions,
+    offset: usize,
+) -> Outcome {
+    let point = |r: Result<Suggestion, SuggestError>| match r {
+        Ok(s) => Outcome::Point(s.shifted(offset)),
+        Err(e) => Outcome::Failed(e),
+    };
+    match m {
+        Method::Valley => point(suggest::valley(lrs, losses)),
+        Method::Slide => point(suggest::slide(lrs, losses, o.slide)),
+        Method::Minimum => point(suggest::minimum(lrs, losses)),
+        Method::Steep => point(suggest::steep(lrs, losses)),
+        Method::Gradient => point(suggest::gradient(lrs, losses)),
+        Method::Sma => point(suggest::sma(lrs, losses, o.sma_window)),
+        Method::Bounds => match suggest::bounds(lrs, losses) {
+            Ok(b) => Outcome::Bounds(b.shifted(offset)),
+            Err(e) => Outcome::Failed(e),
+        },
+    }
+}
+
+/// Replays raw losses through smoothing and the divergence rule when asked, else cuts the curve
+/// at its first non-finite loss. Returns the curve, why it ended, and its length before a cut.
+fn replay(
+    curve: &Curve,
+    smoothing: Smoothing,
+    stop_div: Option<f64>,
+) -> (Curve, StopReason, Option<usize>) {
+    if smoothing == Smoothing::None && stop_div.is_none() {
+        let n = curve.finite_prefix();
+        return if n == curve.len() {
+            (curve.clone(), StopReason::Completed, None)
+        } else {
+            (curve.truncated(n), StopReason::NonFinite, Some(curve.len()))
+        };
+    }
+    let raws = curve.raw_loss.as_ref().unwrap_or(&curve.loss);
+    let mut tracker = LossTracker::new(smoothing, stop_div);
+    let mut out = Curve {
+        raw_loss: Some(Vec::new()),
+        ..Curve::default()
+    };
+    let mut stopped = StopReason::Completed;
+    for (&lr, &raw) in curve.lr.iter().zip(raws) {
+        match tracker.observe(raw) {
+            Observation::NonFinite => {
+                stopped = StopReason::NonFinite;
+                break;
+            }
+            Observation::Record { smoothed, stop } => {
+                out.lr.push(lr);
+                out.loss.push(smoothed);
+                out.raw_loss.get_or_insert_with(Vec::new).push(raw);
+                if let Some(reason) = stop {
+                    stopped = reason;
+                    break;
+                }
+            }
+        }
+    }
+    let cut = (stopped == StopReason::NonFinite).then_some(curve.len());
+    (out, stopped, cut)
+}
+
+impl Analysis {
+    /// The suggestion of `method`, if it made one.
+    pub fn suggestion(&self, method: Method) -> Option<Suggestion> {
+        self.suggestions.iter().find_map(|(m, o)| match o {
+            Outcome::Point(s) if *m == method => Some(*s),
+            _ => None,
+        })
+    }
+
+    /// The cyclical bounds, if asked for and found.
+    pub fn bounds(&self) -> Option<Bounds> {
+        self.suggestions.iter().find_map(|(_, o)| match o {
+            Outcome::Bounds(b) => Some(*b),
+            _ => None,
+        })
+    }
+
+    /// The JSON document `lrfind analyze --format json` prints (schema in the README).
+    pub fn to_json(&self) -> Value {
+        let mut suggestions = Map::new();
+        for (m, outcome) in &self.suggestions {
+            let v = match outcome {
+                Outcome::Point(s) => json!({"lr": s.lr, "index": s.index, "loss": s.loss}),
+                Outcome::Bounds(b) => json!({
+                    "base_lr": b.base_lr, "max_lr": b.max_lr,
+                    "base_index": b.base_index, "max_index": b.max_index,
+                }),
+                Outcome::Failed(e) => json!({"error": e.to_string()}),
+            };
+            suggestions.insert(m.name().to_string(), v);
+        }
+        let mut doc = json!({
+            "points": self.curve.len(),
+            "stopped": self.stopped.name(),
+            "skip_start": self.skip_start,
+            "skip_end": self.skip_end,
+            "suggestions": suggestions,
+            "curve": {"lr": self.curve.lr, "loss": self.curve.loss},
+        });
+        if let Some(n) = self.truncated_from {
+            doc["truncated_from"] = json!(n);
+        }
+        doc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suggest::fixtures;
+
+    fn fixture(name: &str) -> Curve {
+        Curve::read_path(&fixtures::dir().join("suggest").join(name).join("curve.csv")).unwrap()
+    }
+
+    #[test]
+    fn fastai_default_skipping_reproduces_lr_find_on_digits() {
+        // fixtures/README: fastai's lr_find (skip first 10, last 5) on these recorded curves.
+        for (name, valley, slide, minimum, steep) in [
+            (
+                "digits_mlp_adam_s0",
+                1.7378e-3,
+                9.1201e-3,
+                2.0893e-2,
+                1.3183e-2,
+            ),
+            ("digits_mlp_sgd_s0", 7.5858e-3, 1.0e-1, 5.2481e-2, 4.3652e-1),
+        ] {
+            let curve = fixture(name);
+            // fastai's Recorder holds 100 points; skip ⌊100/10⌋ = 10 of them.
+            let a = analyze(
+                &curve,
+                &AnalyzeOptions {
+                    skip_start: Some(10),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            for (m, want) in [
+                (Method::Valley, valley),
+                (Method::Slide, slide),
+                (Method::Minimum, minimum),
+                (Method::Steep, steep),
+            ] {
+                let got = a.suggestion(m).unwrap().lr;
+                assert!(
+                    ((got - want) / want).abs() < 1e-4,
+                    "{name}/{m}: {got} vs fastai {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn nan_truncates_and_says_so() {
+        let c = Curve {
+            lr: vec![1.0, 2.0, 3.0, 4.0],
+            loss: vec![3.0, 2.0, f64::NAN, 1.0],
+            raw_loss: None,
+        };
+        let a = analyze(&c, &AnalyzeOptions::default()).unwrap();
+        assert_eq!(
+            (a.curve.len(), a.stopped, a.truncated_from),
+            (2, StopReason::NonFinite, Some(4))
+        );
+        assert_eq!(a.to_json()["stopped"], "non_finite");
+    }
+
+    #[test]
+    fn replay_applies_live_smoothing_and_divergence() {
+        let c = Curve {
+            lr: (1..=6).map(f64::from).collect(),
+            loss: vec![1.0, 1.0, 1.0, 3.0, 50.0, 50.0],
+            raw_loss: None,
+        };
+        let o = AnalyzeOptions {
+            smoothing: Smoothing::Ema { beta: 0.5 },
+            stop_div: Some(4.0),
+            ..Default::default()
+        };
+        let a = analyze(&c, &o).unwrap();
+        assert_eq!(a.stopped, StopReason::Diverged);
+        assert_eq!(a.curve.len(), 5);
+        assert_eq!(a.curve.raw_loss.as_ref().unwrap()[4], 50.0);
+    }
+
+    #[test]
+    fn too_much_skipping_is_an_error_but_default_skipping_shrinks() {
+        let c = Curve {
+            lr: vec![1.0, 2.0, 3.0],
+            loss: vec![3.0, 2.0, 1.0],
+            raw_loss: None,
+        };
+        let a = analyze(&c, &AnalyzeOptions::default()).unwrap();
+        assert_eq!((a.skip_start, a.skip_end), (0, 0));
+        let o = AnalyzeOptions {
+            skip_start: Some(2),
+            skip_end: Some(1),
+            ..Default::default()
+        };
+        assert!(matches!(
+            analyze(&c, &o),
+            Err(AnalyzeError::SkipTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn indices_count_in_the_full_curve() {
+        let c = fixture("synth_n100_noise0.05");
+        let a = analyze(&c, &AnalyzeOptions::default()).unwrap();
+        for m in [Method::Valley, Method::Minimum, Method::Steep] {
+            let s = a.suggestion(m).unwrap();
+            assert!(s.index >= 10 && s.index < 95);
+            assert_eq!(a.curve.loss[s.index], s.loss);
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! A recorded range-test curve and its CSV / JSON forms.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Points of a range test: lr, the loss judged (smoothed when recorded live) and, when known, the
+/// raw per-step loss.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Curve {
+    pub lr: Vec<f64>,
+    pub loss: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_loss: Option<Vec<f64>>,
+}
+
+/// Where in an input a bad value sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// 1-based line of a CSV file.
+    Line(usize),
+    /// 0-based position in a JSON array.
+    Entry(usize),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::Entry(i) => write!(f, "entry {i}"),
+        }
+    }
+}
+
+/// A curve file that cannot be read as a range test.
+#[derive(Debug, thiserror::Error)]
+pub enum CurveError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("the input is empty")]
+    Empty,
+    #[error("no '{wanted}' column in the header ({header})")]
+    MissingColumn {
+        wanted: &'static str,
+        header: String,
+    },
+    #[error("{at}: column '{column}' is not a number: '{value}'")]
+    BadNumber {
+        at: Location,
+        column: String,
+        value: String,
+    },
+    #[error("{at}: has {got} cells, the header has {want}")]
+    MissingCell {
+        at: Location,
+        got: usize,
+        want: usize,
+    },
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    #[error("'lr' has {lr} values but '{column}' has {loss}")]
+    LengthMismatch {
+        column: &'static str,
+        lr: usize,
+        loss: usize,
+    },
+    #[error("a curve needs at least 2 points, this one has {0}")]
+    TooFewPoints(usize),
+    #[error("{at}: lr must be a finite number > 0, got {value}")]
+    BadLr { at: Location, value: f64 },
+    #[error("{at}: lr {value} is not greater than the lr before it ({prev}); lrs must increase")]
+    NotIncreasing { at: Location, prev: f64, value: f64 },
+}
+
+/// Column names accepted for the judged loss, first found wins.
+const LOSS_COLUMNS: [&str; 3] = ["loss", "smoothed", "raw_loss"];
+
+impl Curve {
+    pub fn len(&self) -> usize {
+        self.lr.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lr.is_empty()
+    }
+
+    /// Number of leading points whose loss is finite (fastai stops reading a curve at the first NaN).
+    pub fn finite_prefix(&self) -> usize {
+        self.loss
+            .iter()
+            .position(|l| !l.is_finite())
+            .unwrap_or(self.loss.len())
+    }
+
+    /// The first `n` points.
+    pub fn truncated(&self, n: usize) -> Curve {
+        Curve {
+            lr: self.lr[..n].to_vec(),
+            loss: self.loss[..n].to_vec(),
+            raw_loss: self.raw_loss.as_ref().map(|r| r[..n].to_vec()),
+        }
+    }
+
+    /// Reads a CSV or JSON curve from a file, or from stdin when `path` is `-`.
+    pub fn read_path(path: &Path) -> Result<Curve, CurveError> {
+        let io_err = |source| CurveError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut text = String::new();
+        if path == Path::new("-") {
+            io::stdin().read_to_string(&mut text).map_err(io_err)?;
+        } else {
+            text = std::fs::read_to_string(path).map_err(io_err)?;
+        }
+        Curve::parse(&text)
+    }
+
+    /// Parses CSV (a header naming `lr` and `loss`) or JSON (`{"lr": [...], "loss": [...]}`),
+    /// telling them apart by the first character, and checks the result.
+    pub fn parse(text: &str) -> Result<Curve, CurveError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let curve = if text.trim_start().starts_with('{') {
+            parse_json(text)?
+        } else {
+            parse_csv(text)?
+        };
+        Ok(curve)
+    }
+
+    /// CSV with header `lr,raw_loss,loss` (or `lr,loss` when no raw losses are known), every value
+    /// written so that it reads back bit-exactly.
+    pub fn write_csv<W: Write>(&self, mut out: W) -> io::Result<()> {
+        match &self.raw_loss {
+            Some(raw) => {
+                writeln!(out, "lr,raw_loss,loss")?;
+                for ((lr, raw), loss) in self.lr.iter().zip(raw).zip(&self.loss) {
+                    writeln!(out, "{lr:e},{raw:e},{loss:e}")?;
+                }
+            }
+            None => {
+                writeln!(out, "lr,loss")?;
+                for (lr, loss) in self.lr.iter().zip(&self.loss) {
+                    writeln!(out, "{lr:e},{loss:e}")?;
+                }
+            }
+        }
+        out.flush()
+    }
+}
+
+fn parse_csv(text: &str) -> Result<Curve, CurveError> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or(CurveError::Empty)?;
+    let names: Vec<String> = split_row(header).map(|c| c.to_ascii_lowercase()).collect();
+    let find = |name: &str| names.iter().position(|n| n == name);
+    let lr_col = find("lr").ok_or_else(|| CurveError::MissingColumn {
+        wanted: "lr",
+        header: header.into(),
+    })?;
+    let loss_col =
+        LOSS_COLUMNS
+            .iter()
+            .find_map(|n| find(n))
+            .ok_or_else(|| CurveError::MissingColumn {
+                wanted: "loss",
+                header: header.into(),
+            })?;
+    let raw_col = find("raw_loss").filter(|&c| c != loss_col);
+    let width = names.len();
+    let mut curve = Curve {
+        raw_loss: raw_col.map(|_| Vec::new()),
+        ..Curve::default()
+    };
+    let mut line_of = Vec::new();
+    for (i, line) in lines {
+        let at = Location::Line(i + 1);
+        line_of.push(i + 1);
+        let cells: Vec<&str> = split_row(line).collect();
+        if cells.len() < width {
+            return Err(CurveError::MissingCell {
+                at,
+                got: cells.len(),
+                want: width,
+            });
+        }
+        let num = |col: usize| parse_number(cells[col], &names[col], at);
+        curve.lr.push(num(lr_col)?);
+        curve.loss.push(num(loss_col)?);
+        if let (Some(c), Some(raw)) = (raw_col, curve.raw_loss.as_mut()) {
+            raw.push(num(c)?);
+        }
+    }
+    check(&curve, &|i| Location::Line(line_of[i]))?;
+    Ok(curve)
+}
+
+fn split_row(line: &str) -> impl Iterator<Item = &str> {
+    line.split(',').map(|c| c.trim().trim_matches('"').trim())
+}
+
+fn parse_number(cell: &str, column: &str, at: Location) -> Result<f64, CurveError> {
+    cell.parse::<f64>().map_err(|_| CurveError::BadNumber {
+        at,
+        column: column.to_string(),
+        value: cell.to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+struct JsonCurve {
+    lr: Vec<Option<f64>>,
+    #[serde(default)]
+    loss: Option<Vec<Option<f64>>>,
+    #[serde(default)]
+    smoothed: Option<Vec<Option<f64>>>,
+    #[serde(default)]
+    raw_loss: Option<Vec<Option<f64>>>,
+}
+
+fn parse_json(text: &str) -> Result<Curve, CurveError> {
+    let j: JsonCurve = serde_json::from_str(text).map_err(|e| CurveError::Json(e.to_string()))?;
+    // JSON has no NaN: a `null` loss stands for a non-finite one (Python's json writes NaN, which
+    // no JSON parser reads; tools that convert write null).
+    let nan = |v: Vec<Option<f64>>| {
+        v.into_iter()
+            .map(|x| x.unwrap_or(f64::NAN))
+            .collect::<Vec<_>>()
+    };
+    let (column, loss) = match (j.loss, j.smoothed, j.raw_loss.clone()) {
+        (Some(l), _, _) => ("loss", l),
+        (None, Some(s), _) => ("smoothed", s),
+        (None, None, Some(r)) => ("raw_loss", r),
+        _ => {
+            return Err(CurveError::MissingColumn {
+                wanted: "loss",
+                header: "JSON keys".into(),
+            })
+        }
+    };
+    let mut lr = Vec::with_capacity(j.lr.len());
+    for (i, v) in j.lr.into_iter().enumerate() {
+        lr.push(v.ok_or(CurveError::BadLr {
+            at: Location::Entry(i),
+            value: f64::NAN,
+        })?);
+    }
+    let curve = Curve {
+        lr,
+        loss: nan(loss),
+        raw_loss: j.raw_loss.filter(|_| column != "raw_loss").map(nan),
+    };
+    if curve.loss.len() != curve.lr.len() {
+        return Err(CurveError::LengthMismatch {
+            column,
+            lr: curve.lr.len(),
+            loss: curve.loss.len(),
+        });
+    }
+    if let Some(raw) = &curve.raw_loss {
+        if raw.len() != curve.lr.len() {
+            return Err(CurveError::LengthMismatch {
+                column: "raw_loss",
+                lr: curve.lr.len(),
+                loss: raw.len(),
+            });
+        }
+    }
+    check(&curve, &Location::Entry)?;
+    Ok(curve)
+}
+
+/// At least two points, lrs finite, > 0 and strictly increasing. `at(i)` names point `i`.
+fn check(curve: &Curve, at: &dyn Fn(usize) -> Location) -> Result<(), CurveError> {
+    if curve.len() < 2 {
+        return Err(CurveError::TooFewPoints(curve.len()));
+    }
+    let mut prev = 0.0;
+    for (i, &lr) in curve.lr.iter().enumerate() {
+        if !(lr > 0.0 && lr.is_finite()) {
+            return Err(CurveError::BadLr {
+                at: at(i),
+                value: lr,
+            });
+        }
+        if i > 0 && lr <= prev {
+            return Err(CurveError::NotIncreasing {
+                at: at(i),
+                prev,
+                value: lr,
+            });
+        }
+        prev = lr;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_extra_columns_bom_crlf_and_blank_lines() {
+        let text = "\u{feff}step,lr,loss,acc\r\n0,1e-3,2.5,0.1\r\n\r\n1,1E-2,2.0,0.2\r\n";
+        let c = Curve::parse(text).unwrap();
+        assert_eq!(c.lr, vec![1e-3, 1e-2]);
+        assert_eq!(c.loss, vec![2.5, 2.0]);
+        assert_eq!(c.raw_loss, None);
+    }
+
+    #[test]
+    fn lrfind_csv_round_trips_bit_exactly() {
+        let c = Curve {
+            lr: vec![1e-7, 0.1 + 0.2],
+            loss: vec![1.0 / 3.0, 2.0],
+            raw_loss: Some(vec![0.7, 1e-300]),
+        };
+        let mut buf = Vec::new();
+        c.write_csv(&mut buf).unwrap();
+        assert_eq!(Curve::parse(std::str::from_utf8(&buf).unwrap()).unwrap(), c);
+    }
+
+    #[test]
+    fn json_with_null_loss_reads_as_nan() {
+        let c = Curve::parse(r#"{"lr": [0.1, 0.2, 0.3], "loss": [1.0, null, 2.0]}"#).unwrap();
+        assert!(c.loss[1].is_nan());
+        assert_eq!(c.finite_prefix(), 1);
+    }
+
+    #[test]
+    fn errors_name_the_line_and_value() {
+        let e = Curve::parse("lr,loss\n0.1,1\n0.2,abc\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "line 3: column 'loss' is not a number: 'abc'");
+        let e = Curve::parse("lr,loss\n0.1,1\n0.1,2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("line 3: lr 0.1 is not greater"), "{e}");
+        let e = Curve::parse("lr,loss\n-1,1\n0.1,2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("line 2: lr must be"), "{e}");
+        let e = Curve::parse("learning_rate,loss\n1,1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no 'lr' column"), "{e}");
+        assert!(matches!(
+            Curve::parse("lr,loss\n0.1,1\n"),
+            Err(CurveError::TooFewPoints(1))
+        ));
+        assert!(matches!(Curve::parse(""), Err(CurveError::Empty)));
+        assert!(matches!(
+            Curve::parse("lr,loss\n0.1\n"),
+            Err(CurveError::MissingCell { .. })
+        ));
+    }
+
+    #[test]
+    fn nan_and_inf_cells_parse_as_losses() {
+        let c = Curve::parse("lr,loss\n0.1,1\n0.2,nan\n0.3,inf\n").unwrap();
+        assert_eq!(c.finite_prefix(), 1);
+    }
+}

@@ -1,0 +1,51 @@
+//! # lrfind — the learning-rate range test, framework-agnostic
+//!
+//! Leslie Smith's LR range test (*Cyclical Learning Rates for Training Neural Networks*, 2015, §3.3),
+//! as popularised by fastai's `lr_find`: train from a tiny learning rate, raise it every mini-batch,
+//! record `(lr, loss)`, stop once the loss blows up, and read a good rate off the curve.
+//!
+//! - [`RangeTest`] is the state machine a training loop drives (ask for an lr, report a loss);
+//!   [`run`] drives it over any [`Probe`] and restores the training state afterwards.
+//! - [`suggest`] holds the rules that read a rate off a curve (fastai's `valley`, `slide`,
+//!   `minimum`, `steep`, pytorch-lr-finder's `gradient`, the `sma` rate of change, cyclical `bounds`).
+//! - [`analyze`] applies them to a recorded [`Curve`] (CSV or JSON from any framework).
+//! - [`schedule`] holds learning-rate schedules with PyTorch's exact numbers.
+//! - `plot` (feature `plot`, on by default) draws the curve as PNG or SVG.
+//!
+//! ```
+//! use lrfind::{RangeTest, RangeTestConfig};
+//! let mut test = RangeTest::new(RangeTestConfig::default()).unwrap();
+//! while let Some(lr) = test.next_lr() {
+//!     let loss = (lr.log10() + 3.0).powi(2) + 0.1; // stand-in for one training step at `lr`
+//!     test.record(loss);
+//! }
+//! let result = test.finish();
+//! let analysis = lrfind::analyze(&result.curve, &Default::default()).unwrap();
+//! let valley = analysis.suggestion(lrfind::Method::Valley).unwrap();
+//! assert!(valley.lr > 1e-7 && valley.lr < 10.0);
+//! ```
+
+pub mod analysis;
+pub mod curve;
+#[cfg(feature = "plot")]
+pub mod plot;
+pub mod probe;
+pub mod ramp;
+pub mod range_test;
+pub mod schedule;
+pub mod smooth;
+pub mod stop;
+pub mod suggest;
+pub mod tracker;
+
+pub use analysis::{analyze, default_skip, Analysis, AnalyzeError, AnalyzeOptions, Outcome};
+pub use curve::{Curve, CurveError, Location};
+pub use probe::{run, Observer, Probe, Progress, RunError};
+pub use ramp::Ramp;
+pub use range_test::{ConfigError, RangeTest, RangeTestConfig, RangeTestResult};
+pub use smooth::Smoothing;
+pub use stop::StopReason;
+pub use suggest::{Bounds, Method, SuggestError, Suggestion};
+
+/// The suggestion lrfind recommends by default (see the README for the evidence behind it).
+pub const DEFAULT_METHOD: Method = Method::Valley;

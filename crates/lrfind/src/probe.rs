@@ -1,0 +1,207 @@
+//! The seam to a training framework, and the driver that runs a range test over it.
+
+use crate::range_test::{ConfigError, RangeTest, RangeTestConfig, RangeTestResult};
+use std::ops::ControlFlow;
+
+/// One training step at a given lr, and a snapshot of the training state to come back to.
+///
+/// A framework implements this over its model, optimizer and data; [`run`] does the rest.
+pub trait Probe {
+    /// Everything needed to put training back where it was (weights, optimizer state, …).
+    type State;
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Captures the current training state.
+    fn snapshot(&mut self) -> Result<Self::State, Self::Error>;
+    /// Puts the training state back as captured.
+    fn restore(&mut self, state: Self::State) -> Result<(), Self::Error>;
+    /// Trains one step (one optimizer update) at `lr` and returns its loss.
+    fn step(&mut self, lr: f64) -> Result<f64, Self::Error>;
+}
+
+/// One recorded step, as observers see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Index of this step (from 0).
+    pub iteration: usize,
+    /// Planned number of steps.
+    pub total: usize,
+    pub lr: f64,
+    pub raw_loss: f64,
+    /// Smoothed loss, if the step was recorded (it is not when the raw loss is non-finite).
+    pub loss: Option<f64>,
+}
+
+/// Watches a running test (progress bar, logger); returning `Break` interrupts it.
+pub trait Observer {
+    fn on_step(&mut self, progress: &Progress) -> ControlFlow<()>;
+}
+
+impl Observer for () {
+    fn on_step(&mut self, _: &Progress) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+impl<F: FnMut(&Progress) -> ControlFlow<()>> Observer for F {
+    fn on_step(&mut self, progress: &Progress) -> ControlFlow<()> {
+        self(progress)
+    }
+}
+
+/// A range test that could not run to its end. Training state has been restored unless the error
+/// is [`RunError::Restore`]; `partial` holds every point recorded before the failure.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError<E: std::error::Error + 'static> {
+    #[error("invalid range-test settings: {0}")]
+    Config(#[from] ConfigError),
+    #[error("could not snapshot the training state: {0}")]
+    Snapshot(#[source] E),
+    #[error("training step {iteration} failed: {source}")]
+    Step {
+        iteration: usize,
+        source: E,
+        partial: RangeTestResult,
+    },
+    #[error("could not restore the training state after the range test: {source}")]
+    Restore { source: E, partial: RangeTestResult },
+}
+
+/// Runs a whole range test on `probe`: snapshot, ramp the lr step by step until the test stops,
+/// then restore the training state — always, also when a step fails or the observer interrupts.
+pub fn run<P: Probe, O: Observer + ?Sized>(
+    probe: &mut P,
+    config: RangeTestConfig,
+    observer: &mut O,
+) -> Result<RangeTestResult, RunError<P::Error>> {
+    let mut test = RangeTest::new(config)?;
+    let state = probe.snapshot().map_err(RunError::Snapshot)?;
+    let mut failure = None;
+    while let Some(lr) = test.next_lr() {
+        let iteration = test.iteration();
+        let raw_loss = match probe.step(lr) {
+            Ok(loss) => loss,
+            Err(e) => {
+                failure = Some((iteration, e));
+                test.interrupt();
+                break;
+            }
+        };
+        test.record(raw_loss);
+        let loss = (test.iteration() > iteration)
+            .then(|| test.last_loss())
+            .flatten();
+        let progress = Progress {
+            iteration,
+            total: config.num_iter,
+            lr,
+            raw_loss,
+            loss,
+        };
+        if observer.on_step(&progress).is_break() {
+            test.interrupt();
+        }
+    }
+    let partial = test.finish();
+    if let Err(source) = probe.restore(state) {
+        return Err(RunError::Restore { source, partial });
+    }
+    match failure {
+        Some((iteration, source)) => Err(RunError::Step {
+            iteration,
+            source,
+            partial,
+        }),
+        None => Ok(partial),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stop::StopReason;
+
+    /// A quadratic bowl trained by gradient descent: loss = w², step w ← w − lr·2w.
+    struct Bowl {
+        w: f64,
+        fail_at: Option<usize>,
+        steps: usize,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("boom")]
+    struct Boom;
+
+    impl Probe for Bowl {
+        type State = f64;
+        type Error = Boom;
+        fn snapshot(&mut self) -> Result<f64, Boom> {
+            Ok(self.w)
+        }
+        fn restore(&mut self, w: f64) -> Result<(), Boom> {
+            self.w = w;
+            Ok(())
+        }
+        fn step(&mut self, lr: f64) -> Result<f64, Boom> {
+            if Some(self.steps) == self.fail_at {
+                return Err(Boom);
+            }
+            self.steps += 1;
+            let loss = self.w * self.w;
+            self.w -= lr * 2.0 * self.w;
+            Ok(loss)
+        }
+    }
+
+    #[test]
+    fn runs_diverges_and_restores() {
+        let mut bowl = Bowl {
+            w: 3.0,
+            fail_at: None,
+            steps: 0,
+        };
+        let r = run(&mut bowl, RangeTestConfig::default(), &mut ()).unwrap();
+        assert_eq!(r.stopped, StopReason::Diverged);
+        assert_eq!(bowl.w, 3.0);
+    }
+
+    #[test]
+    fn a_failing_step_restores_and_keeps_the_partial_curve() {
+        let mut bowl = Bowl {
+            w: 3.0,
+            fail_at: Some(5),
+            steps: 0,
+        };
+        match run(&mut bowl, RangeTestConfig::default(), &mut ()) {
+            Err(RunError::Step {
+                iteration: 5,
+                partial,
+                ..
+            }) => {
+                assert_eq!(partial.curve.len(), 5);
+                assert_eq!(partial.stopped, StopReason::Interrupted);
+            }
+            other => panic!("expected a step error, got {other:?}"),
+        }
+        assert_eq!(bowl.w, 3.0);
+    }
+
+    #[test]
+    fn an_observer_can_interrupt() {
+        let mut bowl = Bowl {
+            w: 3.0,
+            fail_at: None,
+            steps: 0,
+        };
+        let mut stop_at_10 = |p: &Progress| {
+            if p.iteration == 9 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let r = run(&mut bowl, RangeTestConfig::default(), &mut stop_at_10).unwrap();
+        assert_eq!((r.stopped, r.curve.len()), (StopReason::Interrupted, 10));
+        assert_eq!(bowl.w, 3.0);
+    }
+}
