@@ -1,1 +1,34 @@
-fn main() {}
+//! `lrfind`: the learning-rate range test on the command line. All logic lives in the `lrfind`
+//! and `lrfind-burn` libraries; this binary parses arguments, wires them up and maps errors to
+//! exit codes (0 ok, 1 other failure, 2 bad input, 130 interrupted).
+
+mod analyze;
+mod exit;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "lrfind", version, about = "Find a good learning rate: the LR range test (Smith 2015, fastai lr_find)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyze a range-test curve recorded by any tool (CSV or JSON with lr and loss).
+    Analyze(analyze::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit::report(&e),
+    }
+}

@@ -1,1 +1,238 @@
+//! Pictures of a range test: loss against lr on a log axis, suggestions marked, and the smoothed
+//! rate of change below it — the two plots fastai and keras_lr_finder users know.
 
+use crate::analysis::{Analysis, Outcome};
+use crate::suggest::sma_derivative;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// A plot could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("cannot tell the image format of {0}: use a .png or .svg file name")]
+    UnknownFormat(PathBuf),
+    #[error("cannot draw {path}: {message}")]
+    Draw { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Image formats a plot can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    /// The format named by a file's extension.
+    pub fn of(path: &Path) -> Result<Format, PlotError> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("png") => Ok(Format::Png),
+            Some("svg") => Ok(Format::Svg),
+            _ => Err(PlotError::UnknownFormat(path.to_path_buf())),
+        }
+    }
+}
+
+const SIZE: (u32, u32) = (1000, 750);
+const COLORS: [RGBColor; 7] = [
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+const LINE: RGBColor = RGBColor(31, 119, 180);
+
+/// Makes the fonts available to the bitmap backend (DejaVu Sans, embedded).
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The embedded font is valid TrueType; a failure here would only lose the labels.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+    });
+}
+
+/// Writes the plot of `analysis` to `path` (.png or .svg). The file appears whole or not at all:
+/// it is drawn under a temporary name beside `path` and renamed into place.
+pub fn plot_analysis(analysis: &Analysis, sma_window: usize, title: &str, path: &Path) -> Result<(), PlotError> {
+    let format = Format::of(path)?;
+    register_fonts();
+    let tmp = temp_path(path);
+    let draw_err = |message: String| PlotError::Draw { path: path.to_path_buf(), message };
+    let result = match format {
+        Format::Png => {
+            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            draw(&root, analysis, sma_window, title).and_then(|_| root.present().map_err(|e| e.to_string()))
+        }
+        Format::Svg => {
+            let root = SVGBackend::new(&tmp, SIZE).into_drawing_area();
+            draw(&root, analysis, sma_window, title).and_then(|_| root.present().map_err(|e| e.to_string()))
+        }
+    };
+    if let Err(message) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(draw_err(message));
+    }
+    std::fs::rename(&tmp, path).map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        PlotError::Io { path: path.to_path_buf(), source }
+    })
+}
+
+/// `dir/.name.partial.ext`: same directory (so the rename is atomic), same extension.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial.{ext}"))
+}
+
+/// Draws both panels on any plotters backend.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    analysis: &Analysis,
+    sma_window: usize,
+    title: &str,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (top, bottom) = root.split_vertically(SIZE.1 * 64 / 100);
+    draw_loss(&top, analysis, title).map_err(|e| e.to_string())?;
+    draw_derivative(&bottom, analysis, sma_window).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// (min, max) of the finite values, padded by 5% so the line does not touch the frame.
+fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(hi.abs().max(1e-12) * 1e-3);
+    (lo - pad, hi + pad)
+}
+
+fn lr_range(analysis: &Analysis) -> (f64, f64) {
+    let lr = &analysis.curve.lr;
+    (lr[0], lr[lr.len() - 1].max(lr[0] * 1.0001))
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn draw_loss<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &Analysis, title: &str) -> DrawResult<DB> {
+    let curve = &a.curve;
+    let window = a.skip_start..curve.len() - a.skip_end;
+    let (y0, y1) = padded_range(curve.loss[window].iter().copied());
+    let (x0, x1) = lr_range(a);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("learning rate (log scale)")
+        .y_desc("loss")
+        .x_label_formatter(&|x| format!("{x:.0e}"))
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    let clamp = |y: f64| y.clamp(y0, y1);
+    chart
+        .draw_series(LineSeries::new(curve.lr.iter().zip(&curve.loss).map(|(&x, &y)| (x, clamp(y))), LINE.stroke_width(2)))?
+        .label("loss")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], LINE.stroke_width(2)));
+    for (i, (method, outcome)) in a.suggestions.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        match outcome {
+            Outcome::Point(s) => {
+                let point = (curve.lr[s.index], clamp(s.loss));
+                chart
+                    .draw_series(std::iter::once(Circle::new(point, 7, color.filled())))?
+                    .label(format!("{method}: {:.2e}", s.lr))
+                    .legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
+            }
+            Outcome::Bounds(b) => {
+                let band = Rectangle::new([(b.base_lr, y0), (b.max_lr, y1)], color.mix(0.12).filled());
+                chart
+                    .draw_series(std::iter::once(band))?
+                    .label(format!("bounds: {:.2e} – {:.2e}", b.base_lr, b.max_lr))
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.3).filled()));
+            }
+            Outcome::Failed(_) => {}
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 14))
+        .draw()
+}
+
+fn draw_derivative<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &Analysis, w: usize) -> DrawResult<DB> {
+    let curve = &a.curve;
+    let d = sma_derivative(&curve.loss, w);
+    let window = a.skip_start.max(w.min(curve.len() - 1))..curve.len() - a.skip_end;
+    let (y0, y1) = padded_range(d[window.clone()].iter().copied());
+    let (x0, x1) = lr_range(a);
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("learning rate (log scale)")
+        .y_desc(format!("Δloss / iteration (sma {w})"))
+        .x_label_formatter(&|x| format!("{x:.0e}"))
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    let points = window.map(|i| (curve.lr[i], d[i].clamp(y0, y1)));
+    chart.draw_series(LineSeries::new(points, RGBColor(255, 127, 14).stroke_width(2)))?;
+    if y0 < 0.0 && y1 > 0.0 {
+        chart.draw_series(LineSeries::new([(x0, 0.0), (x1, 0.0)], BLACK.mix(0.4)))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{analyze, Curve};
+
+    fn analysis() -> Analysis {
+        let lr: Vec<f64> = (0..100).map(|i| 1e-7 * 10f64.powf(i as f64 * 8.0 / 99.0)).collect();
+        let loss = lr.iter().map(|l: &f64| (l.log10() + 3.0).powi(2) * 0.05 + 0.3).collect();
+        analyze(&Curve { lr, loss, raw_loss: None }, &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn writes_png_and_svg_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["c.png", "c.svg"] {
+            let path = dir.path().join(name);
+            plot_analysis(&analysis(), 5, "test", &path).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(bytes.len() > 1000, "{name} is {} bytes", bytes.len());
+        }
+        assert!(std::fs::read(dir.path().join("c.png")).unwrap().starts_with(b"\x89PNG"));
+        let svg = std::fs::read_to_string(dir.path().join("c.svg")).unwrap();
+        assert!(svg.contains("valley") && svg.contains("<svg"));
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "no partial files left: {names:?}");
+    }
+
+    #[test]
+    fn unknown_extension_is_refused() {
+        let err = plot_analysis(&analysis(), 5, "t", Path::new("x.gif")).unwrap_err();
+        assert!(matches!(err, PlotError::UnknownFormat(_)));
+    }
+}

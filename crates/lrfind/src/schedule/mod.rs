@@ -1,1 +1,1 @@
-//! schedules
+//! Learning-rate schedules with PyTorch's numbers.

@@ -37,7 +37,8 @@ pub fn slide(lrs: &[f64], losses: &[f64], params: SlideParams) -> Result<Suggest
         )));
     }
     let n = losses.len();
-    check_len(lrs, losses, params.lr_diff.saturating_add(1))?;
+    // np.gradient needs 2 points; the interval needs lr_diff + 1.
+    check_len(lrs, losses, params.lr_diff.saturating_add(1).max(2))?;
     let grad = gradient_f32(losses);
     let thresh = params.thresh as f32;
     let (mut r, mut l) = (n - 1, n - 1 - params.lr_diff);
