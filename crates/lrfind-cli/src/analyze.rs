@@ -67,7 +67,10 @@ fn parse_methods(s: &str) -> Result<Methods, String> {
     if s.trim() == "all" {
         return Ok(Methods(Method::ALL.to_vec()));
     }
-    let mut methods = s.split(',').map(str::parse).collect::<Result<Vec<Method>, _>>()?;
+    let mut methods = s
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<Vec<Method>, _>>()?;
     methods.sort();
     methods.dedup();
     Ok(Methods(methods))
@@ -77,7 +80,9 @@ pub fn parse_stop_div(s: &str) -> Result<StopDiv, String> {
     if s == "none" {
         return Ok(StopDiv(None));
     }
-    s.parse::<f64>().map(|x| StopDiv(Some(x))).map_err(|_| format!("'{s}' is not a number or none"))
+    s.parse::<f64>()
+        .map(|x| StopDiv(Some(x)))
+        .map_err(|_| format!("'{s}' is not a number or none"))
 }
 
 impl SuggestArgs {
@@ -89,7 +94,11 @@ impl SuggestArgs {
             smoothing,
             stop_div,
             sma_window: self.sma_window,
-            slide: SlideParams { lr_diff: self.slide_lr_diff, thresh: self.slide_thresh, ..Default::default() },
+            slide: SlideParams {
+                lr_diff: self.slide_lr_diff,
+                thresh: self.slide_thresh,
+                ..Default::default()
+            },
         }
     }
 }
@@ -109,7 +118,8 @@ pub fn run(args: Args) -> Result<()> {
     let analysis = analyze(&curve, &options).map_err(bad_input)?;
     if let Some(plot) = &args.plot {
         let title = format!("LR range test: {}", args.file.display());
-        lrfind::plot::plot_analysis(&analysis, options.sma_window, &title, plot).map_err(bad_input)?;
+        lrfind::plot::plot_analysis(&analysis, options.sma_window, &title, plot)
+            .map_err(bad_input)?;
     }
     if args.format == "json" {
         println!("{}", serde_json::to_string_pretty(&analysis.to_json())?);
@@ -132,17 +142,35 @@ pub fn table(a: &Analysis, default: Option<Method>) -> String {
         a.skip_end
     );
     if let Some(n) = a.truncated_from {
-        out += &format!("note: loss is not finite after point {}; analyzed the first {} of {n} points\n", a.curve.len(), a.curve.len());
+        out += &format!(
+            "note: loss is not finite after point {}; analyzed the first {} of {n} points\n",
+            a.curve.len(),
+            a.curve.len()
+        );
     }
-    out += &format!("  {:<10} {:>11} {:>6} {:>10}\n", "method", "lr", "index", "loss");
+    out += &format!(
+        "  {:<10} {:>11} {:>6} {:>10}\n",
+        "method", "lr", "index", "loss"
+    );
     for (m, outcome) in &a.suggestions {
         let mark = if Some(*m) == default { "*" } else { " " };
         match outcome {
             Outcome::Point(s) => {
-                out += &format!("{mark} {:<10} {:>11} {:>6} {:>10}\n", m.name(), output::lr(s.lr), s.index, output::loss(s.loss))
+                out += &format!(
+                    "{mark} {:<10} {:>11} {:>6} {:>10}\n",
+                    m.name(),
+                    output::lr(s.lr),
+                    s.index,
+                    output::loss(s.loss)
+                )
             }
             Outcome::Bounds(b) => {
-                out += &format!("{mark} {:<10} base_lr {} .. max_lr {}\n", m.name(), output::lr(b.base_lr), output::lr(b.max_lr))
+                out += &format!(
+                    "{mark} {:<10} base_lr {} .. max_lr {}\n",
+                    m.name(),
+                    output::lr(b.base_lr),
+                    output::lr(b.max_lr)
+                )
             }
             Outcome::Failed(e) => out += &format!("{mark} {:<10} no suggestion: {e}\n", m.name()),
         }

@@ -5,12 +5,17 @@
 mod analyze;
 mod exit;
 mod output;
+mod schedule;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "lrfind", version, about = "Find a good learning rate: the LR range test (Smith 2015, fastai lr_find)")]
+#[command(
+    name = "lrfind",
+    version,
+    about = "Find a good learning rate: the LR range test (Smith 2015, fastai lr_find)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,12 +25,15 @@ struct Cli {
 enum Command {
     /// Analyze a range-test curve recorded by any tool (CSV or JSON with lr and loss).
     Analyze(analyze::Args),
+    /// Print or plot a learning-rate schedule (PyTorch's numbers), optionally from a finder's JSON.
+    Schedule(schedule::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Schedule(args) => schedule::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

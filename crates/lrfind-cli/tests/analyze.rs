@@ -6,7 +6,10 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/suggest").join(name).join("curve.csv")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/suggest")
+        .join(name)
+        .join("curve.csv")
 }
 
 fn lrfind() -> Command {
@@ -14,8 +17,17 @@ fn lrfind() -> Command {
 }
 
 fn analyze_json(args: &[&str]) -> Value {
-    let out = lrfind().arg("analyze").args(args).args(["--format", "json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = lrfind()
+        .arg("analyze")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -24,18 +36,42 @@ fn json_schema_is_stable() {
     let f = fixture("digits_mlp_adam_s0");
     let v = analyze_json(&[f.to_str().unwrap()]);
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["points", "stopped", "skip_start", "skip_end", "suggestions", "curve"]);
+    assert_eq!(
+        keys,
+        [
+            "points",
+            "stopped",
+            "skip_start",
+            "skip_end",
+            "suggestions",
+            "curve"
+        ]
+    );
     assert_eq!(v["points"], 86);
     assert_eq!(v["stopped"], "completed");
-    assert_eq!((v["skip_start"].as_u64(), v["skip_end"].as_u64()), (Some(8), Some(5)));
+    assert_eq!(
+        (v["skip_start"].as_u64(), v["skip_end"].as_u64()),
+        (Some(8), Some(5))
+    );
     let s = v["suggestions"].as_object().unwrap();
     let names: Vec<&str> = s.keys().map(String::as_str).collect();
-    assert_eq!(names, ["valley", "slide", "minimum", "steep", "gradient", "sma", "bounds"]);
+    assert_eq!(
+        names,
+        ["valley", "slide", "minimum", "steep", "gradient", "sma", "bounds"]
+    );
     for m in ["valley", "slide", "minimum", "steep", "gradient", "sma"] {
-        let keys: Vec<&str> = s[m].as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = s[m]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys, ["lr", "index", "loss"], "{m}");
         let i = s[m]["index"].as_u64().unwrap() as usize;
-        assert_eq!(s[m]["loss"], v["curve"]["loss"][i], "{m}: loss is the curve's at index");
+        assert_eq!(
+            s[m]["loss"], v["curve"]["loss"][i],
+            "{m}: loss is the curve's at index"
+        );
     }
     assert!(s["bounds"]["base_lr"].as_f64().unwrap() < s["bounds"]["max_lr"].as_f64().unwrap());
     assert_eq!(v["curve"]["lr"].as_array().unwrap().len(), 86);
@@ -46,9 +82,13 @@ fn whole_curve_matches_the_fastai_fixture() {
     let f = fixture("synth_n100_noise0.05");
     let v = analyze_json(&[f.to_str().unwrap(), "--skip-start", "0", "--skip-end", "0"]);
     let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(f.with_file_name("expected.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(f.with_file_name("expected.json")).unwrap())
+            .unwrap();
     for m in ["valley", "slide", "minimum", "steep", "gradient"] {
-        let (got, want) = (v["suggestions"][m]["lr"].as_f64().unwrap(), expected[m].as_f64().unwrap());
+        let (got, want) = (
+            v["suggestions"][m]["lr"].as_f64().unwrap(),
+            expected[m].as_f64().unwrap(),
+        );
         assert!(((got - want) / want).abs() < 1e-6, "{m}: {got} vs {want}");
     }
 }
@@ -58,7 +98,13 @@ fn table_marks_methods_and_plot_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("curve.png");
     lrfind()
-        .args(["analyze", fixture("digits_mlp_sgd_s0").to_str().unwrap(), "--methods", "valley,minimum", "--plot"])
+        .args([
+            "analyze",
+            fixture("digits_mlp_sgd_s0").to_str().unwrap(),
+            "--methods",
+            "valley,minimum",
+            "--plot",
+        ])
         .arg(&png)
         .assert()
         .success()
@@ -70,10 +116,17 @@ fn table_marks_methods_and_plot_is_written() {
 #[test]
 fn stdin_json_with_nan_is_cut_and_says_so() {
     let json = r#"{"lr": [1e-5, 1e-4, 1e-3, 1e-2, 1e-1], "loss": [2.0, 1.5, 1.0, null, 3.0]}"#;
-    let out = lrfind().args(["analyze", "-", "--format", "json"]).write_stdin(json).output().unwrap();
+    let out = lrfind()
+        .args(["analyze", "-", "--format", "json"])
+        .write_stdin(json)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((v["points"].as_u64(), v["stopped"].as_str()), (Some(3), Some("non_finite")));
+    assert_eq!(
+        (v["points"].as_u64(), v["stopped"].as_str()),
+        (Some(3), Some("non_finite"))
+    );
 }
 
 #[test]
@@ -83,7 +136,11 @@ fn replay_with_ema_and_stop_div() {
     let mut text = String::from("lr,loss\n");
     for i in 0..60 {
         let lr = 1e-6 * 10f64.powf(i as f64 / 10.0);
-        let loss = if i < 40 { 2.0 - i as f64 * 0.03 } else { 0.8 + (i - 40) as f64 * 1.5 };
+        let loss = if i < 40 {
+            2.0 - i as f64 * 0.03
+        } else {
+            0.8 + (i - 40) as f64 * 1.5
+        };
         text += &format!("{lr},{loss}\n");
     }
     std::fs::write(&f, text).unwrap();
@@ -113,18 +170,66 @@ fn bad_input_is_a_one_line_error_with_exit_code_2() {
         p.to_str().unwrap().to_string()
     };
     assert_bad_input(&["/no/such/curve.csv"], None, "/no/such/curve.csv");
-    assert_bad_input(&[&write("a.csv", "rate,loss\n1,2\n2,1\n")], None, "no 'lr' column");
-    assert_bad_input(&[&write("b.csv", "lr,cost\n1,2\n2,1\n")], None, "no 'loss' column");
-    assert_bad_input(&[&write("c.csv", "lr,loss\n1,2\n2,x1\n")], None, "line 3: column 'loss' is not a number: 'x1'");
-    assert_bad_input(&[&write("d.csv", "lr,loss\n1,2\n")], None, "at least 2 points");
-    assert_bad_input(&[&write("e.csv", "lr,loss\n0,2\n1,1\n")], None, "line 2: lr must be a finite number > 0");
-    assert_bad_input(&[&write("f.csv", "lr,loss\n1,2\n0.5,1\n")], None, "line 3: lr 0.5 is not greater");
-    assert_bad_input(&["-"], Some("{\"lr\": [1, 2], \"loss\": [1]}"), "'lr' has 2 values but 'loss' has 1");
+    assert_bad_input(
+        &[&write("a.csv", "rate,loss\n1,2\n2,1\n")],
+        None,
+        "no 'lr' column",
+    );
+    assert_bad_input(
+        &[&write("b.csv", "lr,cost\n1,2\n2,1\n")],
+        None,
+        "no 'loss' column",
+    );
+    assert_bad_input(
+        &[&write("c.csv", "lr,loss\n1,2\n2,x1\n")],
+        None,
+        "line 3: column 'loss' is not a number: 'x1'",
+    );
+    assert_bad_input(
+        &[&write("d.csv", "lr,loss\n1,2\n")],
+        None,
+        "at least 2 points",
+    );
+    assert_bad_input(
+        &[&write("e.csv", "lr,loss\n0,2\n1,1\n")],
+        None,
+        "line 2: lr must be a finite number > 0",
+    );
+    assert_bad_input(
+        &[&write("f.csv", "lr,loss\n1,2\n0.5,1\n")],
+        None,
+        "line 3: lr 0.5 is not greater",
+    );
+    assert_bad_input(
+        &["-"],
+        Some("{\"lr\": [1, 2], \"loss\": [1]}"),
+        "'lr' has 2 values but 'loss' has 1",
+    );
     let ok = write("g.csv", "lr,loss\n1,2\n2,1\n3,1.5\n");
-    assert_bad_input(&[&ok, "--plot", "/no/such/dir/p.png"], None, "/no/such/dir/p.png");
-    assert_bad_input(&[&ok, "--plot", &dir.path().join("p.gif").to_string_lossy()], None, ".png or .svg");
-    assert_bad_input(&[&ok, "--skip-start", "2", "--skip-end", "1"], None, "leaves nothing");
-    assert_bad_input(&[&ok, "--methods", "valley,bogus"], None, "unknown method 'bogus'");
-    assert_bad_input(&[&ok, "--smoothing", "ema", "--beta", "1.5"], None, "beta must be in [0, 1)");
+    assert_bad_input(
+        &[&ok, "--plot", "/no/such/dir/p.png"],
+        None,
+        "/no/such/dir/p.png",
+    );
+    assert_bad_input(
+        &[&ok, "--plot", &dir.path().join("p.gif").to_string_lossy()],
+        None,
+        ".png or .svg",
+    );
+    assert_bad_input(
+        &[&ok, "--skip-start", "2", "--skip-end", "1"],
+        None,
+        "leaves nothing",
+    );
+    assert_bad_input(
+        &[&ok, "--methods", "valley,bogus"],
+        None,
+        "unknown method 'bogus'",
+    );
+    assert_bad_input(
+        &[&ok, "--smoothing", "ema", "--beta", "1.5"],
+        None,
+        "beta must be in [0, 1)",
+    );
     assert_bad_input(&[&ok, "--stop-div", "0.5"], None, "stop_div must be");
 }

@@ -16,7 +16,10 @@ pub enum PlotError {
     #[error("cannot draw {path}: {message}")]
     Draw { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Image formats a plot can be written in.
@@ -29,7 +32,12 @@ pub enum Format {
 impl Format {
     /// The format named by a file's extension.
     pub fn of(path: &Path) -> Result<Format, PlotError> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("png") => Ok(Format::Png),
             Some("svg") => Ok(Format::Svg),
             _ => Err(PlotError::UnknownFormat(path.to_path_buf())),
@@ -54,41 +62,50 @@ fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The embedded font is valid TrueType; a failure here would only lose the labels.
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
     });
 }
 
 /// Writes the plot of `analysis` to `path` (.png or .svg). The file appears whole or not at all:
 /// it is drawn under a temporary name beside `path` and renamed into place.
-pub fn plot_analysis(analysis: &Analysis, sma_window: usize, title: &str, path: &Path) -> Result<(), PlotError> {
+pub fn plot_analysis(
+    analysis: &Analysis,
+    sma_window: usize,
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
     let format = Format::of(path)?;
     register_fonts();
     let tmp = temp_path(path);
-    let draw_err = |message: String| PlotError::Draw { path: path.to_path_buf(), message };
     let result = match format {
         Format::Png => {
             let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-            draw(&root, analysis, sma_window, title).and_then(|_| root.present().map_err(|e| e.to_string()))
+            draw(&root, analysis, sma_window, title)
+                .and_then(|_| root.present().map_err(|e| e.to_string()))
         }
         Format::Svg => {
             let root = SVGBackend::new(&tmp, SIZE).into_drawing_area();
-            draw(&root, analysis, sma_window, title).and_then(|_| root.present().map_err(|e| e.to_string()))
+            draw(&root, analysis, sma_window, title)
+                .and_then(|_| root.present().map_err(|e| e.to_string()))
         }
     };
-    if let Err(message) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(draw_err(message));
-    }
-    std::fs::rename(&tmp, path).map_err(|source| {
-        let _ = std::fs::remove_file(&tmp);
-        PlotError::Io { path: path.to_path_buf(), source }
-    })
+    finish(result, &tmp, path)
 }
 
 /// `dir/.name.partial.ext`: same directory (so the rename is atomic), same extension.
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.partial.{ext}"))
 }
 
@@ -110,7 +127,9 @@ pub fn draw<DB: DrawingBackend>(
 fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -125,7 +144,11 @@ fn lr_range(analysis: &Analysis) -> (f64, f64) {
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-fn draw_loss<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &Analysis, title: &str) -> DrawResult<DB> {
+fn draw_loss<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    a: &Analysis,
+    title: &str,
+) -> DrawResult<DB> {
     let curve = &a.curve;
     let window = a.skip_start..curve.len() - a.skip_end;
     let (y0, y1) = padded_range(curve.loss[window].iter().copied());
@@ -145,7 +168,14 @@ fn draw_loss<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &Analysis, ti
         .draw()?;
     let clamp = |y: f64| y.clamp(y0, y1);
     chart
-        .draw_series(LineSeries::new(curve.lr.iter().zip(&curve.loss).map(|(&x, &y)| (x, clamp(y))), LINE.stroke_width(2)))?
+        .draw_series(LineSeries::new(
+            curve
+                .lr
+                .iter()
+                .zip(&curve.loss)
+                .map(|(&x, &y)| (x, clamp(y))),
+            LINE.stroke_width(2),
+        ))?
         .label("loss")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], LINE.stroke_width(2)));
     for (i, (method, outcome)) in a.suggestions.iter().enumerate() {
@@ -159,11 +189,14 @@ fn draw_loss<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &Analysis, ti
                     .legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
             }
             Outcome::Bounds(b) => {
-                let band = Rectangle::new([(b.base_lr, y0), (b.max_lr, y1)], color.mix(0.12).filled());
+                let band =
+                    Rectangle::new([(b.base_lr, y0), (b.max_lr, y1)], color.mix(0.12).filled());
                 chart
                     .draw_series(std::iter::once(band))?
                     .label(format!("bounds: {:.2e} – {:.2e}", b.base_lr, b.max_lr))
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.3).filled()));
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.3).filled())
+                    });
             }
             Outcome::Failed(_) => {}
         }
@@ -177,7 +210,11 @@ fn draw_loss<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &Analysis, ti
         .draw()
 }
 
-fn draw_derivative<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &Analysis, w: usize) -> DrawResult<DB> {
+fn draw_derivative<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    a: &Analysis,
+    w: usize,
+) -> DrawResult<DB> {
     let curve = &a.curve;
     let d = sma_derivative(&curve.loss, w);
     let window = a.skip_start.max(w.min(curve.len() - 1))..curve.len() - a.skip_end;
@@ -196,7 +233,10 @@ fn draw_derivative<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &Analys
         .label_style(("sans-serif", 14))
         .draw()?;
     let points = window.map(|i| (curve.lr[i], d[i].clamp(y0, y1)));
-    chart.draw_series(LineSeries::new(points, RGBColor(255, 127, 14).stroke_width(2)))?;
+    chart.draw_series(LineSeries::new(
+        points,
+        RGBColor(255, 127, 14).stroke_width(2),
+    ))?;
     if y0 < 0.0 && y1 > 0.0 {
         chart.draw_series(LineSeries::new([(x0, 0.0), (x1, 0.0)], BLACK.mix(0.4)))?;
     }
@@ -209,9 +249,22 @@ mod tests {
     use crate::{analyze, Curve};
 
     fn analysis() -> Analysis {
-        let lr: Vec<f64> = (0..100).map(|i| 1e-7 * 10f64.powf(i as f64 * 8.0 / 99.0)).collect();
-        let loss = lr.iter().map(|l: &f64| (l.log10() + 3.0).powi(2) * 0.05 + 0.3).collect();
-        analyze(&Curve { lr, loss, raw_loss: None }, &Default::default()).unwrap()
+        let lr: Vec<f64> = (0..100)
+            .map(|i| 1e-7 * 10f64.powf(i as f64 * 8.0 / 99.0))
+            .collect();
+        let loss = lr
+            .iter()
+            .map(|l: &f64| (l.log10() + 3.0).powi(2) * 0.05 + 0.3)
+            .collect();
+        analyze(
+            &Curve {
+                lr,
+                loss,
+                raw_loss: None,
+            },
+            &Default::default(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -223,10 +276,15 @@ mod tests {
             let bytes = std::fs::read(&path).unwrap();
             assert!(bytes.len() > 1000, "{name} is {} bytes", bytes.len());
         }
-        assert!(std::fs::read(dir.path().join("c.png")).unwrap().starts_with(b"\x89PNG"));
+        assert!(std::fs::read(dir.path().join("c.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG"));
         let svg = std::fs::read_to_string(dir.path().join("c.svg")).unwrap();
         assert!(svg.contains("valley") && svg.contains("<svg"));
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 2, "no partial files left: {names:?}");
     }
 
@@ -235,4 +293,96 @@ mod tests {
         let err = plot_analysis(&analysis(), 5, "t", Path::new("x.gif")).unwrap_err();
         assert!(matches!(err, PlotError::UnknownFormat(_)));
     }
+}
+
+/// Writes a schedule's lr (and momentum, when it cycles) against the step to `path` (.png or .svg),
+/// atomically as [`plot_analysis`].
+pub fn plot_schedule(
+    title: &str,
+    lrs: &[f64],
+    momentum: Option<&[f64]>,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let format = Format::of(path)?;
+    register_fonts();
+    let tmp = temp_path(path);
+    let size = (900, if momentum.is_some() { 600 } else { 400 });
+    let result = match format {
+        Format::Png => {
+            let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+            draw_schedule(&root, title, lrs, momentum)
+                .and_then(|_| root.present().map_err(|e| e.to_string()))
+        }
+        Format::Svg => {
+            let root = SVGBackend::new(&tmp, size).into_drawing_area();
+            draw_schedule(&root, title, lrs, momentum)
+                .and_then(|_| root.present().map_err(|e| e.to_string()))
+        }
+    };
+    finish(result, &tmp, path)
+}
+
+fn draw_schedule<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    lrs: &[f64],
+    momentum: Option<&[f64]>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let areas = match momentum {
+        Some(_) => {
+            let (a, b) = root.split_vertically(root.dim_in_pixel().1 * 6 / 10);
+            vec![a, b]
+        }
+        None => vec![root.clone()],
+    };
+    let series: Vec<(&str, &[f64], RGBColor)> = std::iter::once(("learning rate", lrs, LINE))
+        .chain(momentum.map(|m| ("momentum", m, COLORS[3])))
+        .collect();
+    for (i, (area, (name, values, color))) in areas.iter().zip(series).enumerate() {
+        let (y0, y1) = padded_range(values.iter().copied());
+        let x1 = values.len().max(2) as f64 - 1.0;
+        let mut builder = ChartBuilder::on(area);
+        builder
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(72);
+        if i == 0 {
+            builder.caption(title, ("sans-serif", 20));
+        }
+        let mut chart = builder
+            .build_cartesian_2d(0.0..x1, y0..y1)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc(name)
+            .y_label_formatter(&|y| format!("{y:.2e}"))
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let points = values.iter().enumerate().map(|(t, &v)| (t as f64, v));
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Renames the finished temporary file into place, or removes it and reports why not.
+fn finish(result: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), PlotError> {
+    if let Err(message) = result {
+        let _ = std::fs::remove_file(tmp);
+        return Err(PlotError::Draw {
+            path: path.to_path_buf(),
+            message,
+        });
+    }
+    std::fs::rename(tmp, path).map_err(|source| {
+        let _ = std::fs::remove_file(tmp);
+        PlotError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }

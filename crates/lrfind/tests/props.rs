@@ -16,14 +16,18 @@ fn any_loss() -> impl Strategy<Value = f64> {
 
 fn curve() -> impl Strategy<Value = (Vec<f64>, Vec<f64>)> {
     (0usize..80).prop_flat_map(|n| {
-        (proptest::collection::vec(1e-3f64..10.0, n), proptest::collection::vec(any_loss(), n)).prop_map(|(steps, losses)| {
-            let mut lr = 1e-8;
-            let lrs = steps.iter().map(|s| {
-                lr *= 1.0 + s;
-                lr
-            });
-            (lrs.collect(), losses)
-        })
+        (
+            proptest::collection::vec(1e-3f64..10.0, n),
+            proptest::collection::vec(any_loss(), n),
+        )
+            .prop_map(|(steps, losses)| {
+                let mut lr = 1e-8;
+                let lrs = steps.iter().map(|s| {
+                    lr *= 1.0 + s;
+                    lr
+                });
+                (lrs.collect(), losses)
+            })
     })
 }
 
@@ -64,5 +68,65 @@ proptest! {
     fn parser_never_panics_on_csv_like_text(rows in proptest::collection::vec("[-0-9.eEnaif,x ]{0,20}", 0..20)) {
         let _ = Curve::parse(&format!("lr,loss\n{}", rows.join("\n")));
         let _ = Curve::parse(&format!("{{\"lr\": [{}], \"loss\": [1]}}", rows.join(",")));
+    }
+}
+
+mod schedules {
+    use lrfind::schedule::*;
+    use proptest::prelude::*;
+
+    fn within(lrs: &[f64], lo: f64, hi: f64) -> bool {
+        let tol = 1e-12 * hi.abs().max(lo.abs());
+        lrs.iter()
+            .all(|&x| x.is_finite() && x >= lo - tol && x <= hi + tol)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn cosine_and_restarts_stay_between_eta_min_and_lr(lr in 1e-6f64..1.0, frac in 0.0f64..1.0, t in 1usize..50, mult in 1usize..3, n in 1usize..200) {
+            let eta = lr * frac;
+            let (a, _) = sequence(&mut CosineAnnealing::new(lr, t, eta).unwrap(), n, None).unwrap();
+            prop_assert!(within(&a, eta, lr));
+            let (b, _) = sequence(&mut CosineWarmRestarts::new(lr, t, mult, eta).unwrap(), n, None).unwrap();
+            prop_assert!(within(&b, eta, lr));
+        }
+
+        #[test]
+        fn cyclic_stays_between_its_bounds(base in 1e-6f64..0.1, span in 1.0f64..100.0, up in 1usize..30, down in 1usize..30, mode in 0usize..3, n in 1usize..300) {
+            let max = base * span;
+            let mode = [CyclicMode::Triangular, CyclicMode::Triangular2, CyclicMode::ExpRange { gamma: 0.99 }][mode];
+            let (lrs, moms) = sequence(&mut Cyclic::new(base, max, up, Some(down), mode, Some((0.8, 0.9))).unwrap(), n, None).unwrap();
+            prop_assert!(within(&lrs, base, max));
+            prop_assert!(within(&moms.unwrap(), 0.8, 0.9));
+        }
+
+        #[test]
+        fn one_cycle_stays_between_min_and_max(max in 1e-5f64..1.0, total in 2usize..300, pct in 0.05f64..0.95, three in any::<bool>(), linear in any::<bool>()) {
+            let o = OneCycleOptions { pct_start: pct, three_phase: three, anneal: if linear { Anneal::Linear } else { Anneal::Cos }, ..Default::default() };
+            if let Ok(mut s) = OneCycle::new(max, total, o) {
+                let (lrs, moms) = sequence(&mut s, total, None).unwrap();
+                prop_assert!(within(&lrs, max / 25.0 / 1e4, max) || total < 4, "{lrs:?}");
+                prop_assert!(within(&moms.unwrap(), 0.85, 0.95) || total < 4);
+            }
+        }
+
+        #[test]
+        fn decays_stay_positive_and_below_lr(lr in 1e-6f64..1.0, gamma in 0.01f64..1.0, size in 1usize..10, n in 1usize..100, metrics in proptest::collection::vec(0.0f64..10.0, 100)) {
+            for mut s in [
+                Box::new(StepDecay::new(lr, size, gamma).unwrap()) as Box<dyn Schedule>,
+                Box::new(Exponential::new(lr, gamma).unwrap()),
+                Box::new(MultiStep::new(lr, vec![size, 2 * size], gamma).unwrap()),
+                Box::new(Polynomial::new(lr, size, 2.0).unwrap()),
+                Box::new(LinearWarmup::new(lr, 0.1, 1.0, size).unwrap()),
+            ] {
+                let (lrs, _) = sequence(s.as_mut(), n, None).unwrap();
+                prop_assert!(within(&lrs, 0.0, lr));
+            }
+            let o = PlateauOptions { min_lr: lr * 0.01, patience: 1, ..Default::default() };
+            let (lrs, _) = sequence(&mut Plateau::new(lr, o).unwrap(), n, Some(&metrics)).unwrap();
+            prop_assert!(within(&lrs, lr * 0.01, lr));
+        }
     }
 }

@@ -1,0 +1,49 @@
+//! Step decay.
+
+use super::{at_least_one, positive, Schedule, ScheduleError};
+
+/// PyTorch `StepLR`: `lr ← lr·γ` every `step_size` steps, i.e. `lr_t = lr·γ^⌊t/step_size⌋` (γ = 0.1).
+#[derive(Debug, Clone)]
+pub struct StepDecay {
+    lr: f64,
+    step_size: usize,
+    gamma: f64,
+    t: usize,
+}
+
+impl StepDecay {
+    pub fn new(lr: f64, step_size: usize, gamma: f64) -> Result<Self, ScheduleError> {
+        Ok(StepDecay {
+            lr: positive("lr", lr)?,
+            step_size: at_least_one("step_size", step_size)?,
+            gamma: positive("gamma", gamma)?,
+            t: 0,
+        })
+    }
+}
+
+impl Schedule for StepDecay {
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+    fn step(&mut self, _: Option<f64>) -> Result<(), ScheduleError> {
+        self.t += 1;
+        if self.t % self.step_size == 0 {
+            self.lr *= self.gamma;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::sequence;
+
+    #[test]
+    fn decays_at_multiples_of_step_size() {
+        let (lrs, _) = sequence(&mut StepDecay::new(1.0, 3, 0.5).unwrap(), 8, None).unwrap();
+        assert_eq!(lrs, [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]);
+        assert!(StepDecay::new(1.0, 0, 0.5).is_err());
+    }
+}
