@@ -1,1 +1,17 @@
-pub fn x() {}
+//! # lrfind-burn — the LR range test on burn
+//!
+//! [`BurnProbe`] implements [`lrfind::Probe`] for any burn model, any burn optimizer
+//! ([`burn::optim::ModuleOptimizer`]), any [`BatchSource`] and a loss closure: one optimizer step
+//! per call at the lr asked for, and an in-memory snapshot of model, optimizer state and data
+//! position that [`lrfind::run`] restores after the test — bit-exactly.
+//!
+//! Ready-made pieces for the `lrfind` command live here too: the embedded [`data::digits`]
+//! dataset, an [`model::Mlp`] and [`optim::OptimizerKind`] with PyTorch's defaults.
+
+pub mod data;
+pub mod model;
+pub mod optim;
+pub mod probe;
+
+pub use data::{BatchSource, ClassBatches};
+pub use probe::BurnProbe;

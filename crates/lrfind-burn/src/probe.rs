@@ -1,0 +1,115 @@
+//! [`lrfind::Probe`] over a burn model, optimizer, batch source and loss.
+
+use crate::data::BatchSource;
+use burn::module::Module;
+use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+
+/// A training step that could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError<E: std::error::Error + 'static> {
+    #[error("the data source failed: {0}")]
+    Data(#[source] E),
+    #[error("the training state is gone (a previous step panicked)")]
+    NoModel,
+}
+
+/// Training state the range test runs on: model, optimizer (with its moments and step counts),
+/// batches, and `loss(model, batch)`. Snapshots are in-memory clones, restored exactly.
+pub struct BurnProbe<M, S, F> {
+    model: Option<M>,
+    optimizer: ModuleOptimizer,
+    data: S,
+    loss: F,
+    accumulate: usize,
+}
+
+impl<M, S, F> BurnProbe<M, S, F>
+where
+    M: Module + Clone,
+    S: BatchSource,
+    F: FnMut(&M, &S::Batch) -> Tensor<1>,
+{
+    /// `loss` returns the mean loss of a batch as a one-element tensor (on an autodiff device).
+    pub fn new(model: M, optimizer: ModuleOptimizer, data: S, loss: F) -> Self {
+        BurnProbe { model: Some(model), optimizer, data, loss, accumulate: 1 }
+    }
+
+    /// Accumulates gradients over `k` micro-batches per optimizer step (k ≥ 1).
+    pub fn with_accumulation(mut self, k: usize) -> Self {
+        self.accumulate = k.max(1);
+        self
+    }
+
+    /// Hands back model, optimizer and data source.
+    pub fn into_parts(self) -> (Option<M>, ModuleOptimizer, S) {
+        (self.model, self.optimizer, self.data)
+    }
+
+    pub fn model(&self) -> Option<&M> {
+        self.model.as_ref()
+    }
+
+    pub fn optimizer(&self) -> &ModuleOptimizer {
+        &self.optimizer
+    }
+}
+
+impl<M, S, F> lrfind::Probe for BurnProbe<M, S, F>
+where
+    M: Module + Clone,
+    S: BatchSource,
+    F: FnMut(&M, &S::Batch) -> Tensor<1>,
+{
+    type State = (M, ModuleOptimizer, S);
+    type Error = ProbeError<S::Error>;
+
+    fn snapshot(&mut self) -> Result<Self::State, Self::Error> {
+        let model = self.model.clone().ok_or(ProbeError::NoModel)?;
+        Ok((model, self.optimizer.clone(), self.data.clone()))
+    }
+
+    fn restore(&mut self, (model, optimizer, data): Self::State) -> Result<(), Self::Error> {
+        self.model = Some(model);
+        self.optimizer = optimizer;
+        self.data = data;
+        Ok(())
+    }
+
+    /// One optimizer step at `lr`; the loss returned is the mean over the micro-batches.
+    fn step(&mut self, lr: f64) -> Result<f64, Self::Error> {
+        let model = self.model.take().ok_or(ProbeError::NoModel)?;
+        let k = self.accumulate;
+        let mut total = 0.0f64;
+        let grads = if k == 1 {
+            let batch = self.data.next_batch().map_err(ProbeError::Data);
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    self.model = Some(model);
+                    return Err(e);
+                }
+            };
+            let loss = (self.loss)(&model, &batch);
+            total += loss.clone().into_scalar::<f32>() as f64;
+            GradientsParams::from_grads(loss.backward(), &model)
+        } else {
+            let mut acc = GradientsAccumulator::<M>::new();
+            for _ in 0..k {
+                let batch = match self.data.next_batch() {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.model = Some(model);
+                        return Err(ProbeError::Data(e));
+                    }
+                };
+                let loss = (self.loss)(&model, &batch) / k as f64;
+                total += loss.clone().into_scalar::<f32>() as f64;
+                acc.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
+            }
+            acc.grads()
+        };
+        self.model = Some(self.optimizer.step(lr, model, grads));
+        Ok(total)
+    }
+}
