@@ -25,9 +25,17 @@ impl Mlp {
     /// `sizes = [input, hidden…, output]`, e.g. `[64, 128, 128, 10]`. The weights are drawn at
     /// once (one forward pass on zeros), so building under [`seeded`] fixes them.
     pub fn new(sizes: &[usize], device: &Device) -> Mlp {
-        let layers = sizes.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
-        let mlp = Mlp { layers, activation: Relu::new() };
-        let _ = mlp.forward(Tensor::zeros([1, sizes[0]], device)).into_data();
+        let layers = sizes
+            .windows(2)
+            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
+            .collect();
+        let mlp = Mlp {
+            layers,
+            activation: Relu::new(),
+        };
+        let _ = mlp
+            .forward(Tensor::zeros([1, sizes[0]], device))
+            .into_data();
         mlp
     }
 

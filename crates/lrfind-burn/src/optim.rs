@@ -2,7 +2,9 @@
 
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdaGradConfig, AdamConfig, AdamWConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
+use burn::optim::{
+    AdaGradConfig, AdamConfig, AdamWConfig, ModuleOptimizer, RmsPropConfig, SgdConfig,
+};
 use std::fmt;
 use std::str::FromStr;
 
@@ -28,21 +30,43 @@ impl OptimizerKind {
     /// AdamW weight decay 1e-4, RMSProp momentum 0.9): ε 1e-8 for Adam/AdamW/RMSProp,
     /// 1e-10 for AdaGrad, AdamW weight decay 0.01, SGD momentum dampening 0.
     pub fn build(self, o: OptimizerOptions) -> ModuleOptimizer {
-        let wd = |d: f64| if d > 0.0 { Some(WeightDecayConfig::new(d as f32)) } else { None };
+        let wd = |d: f64| {
+            if d > 0.0 {
+                Some(WeightDecayConfig::new(d as f32))
+            } else {
+                None
+            }
+        };
         match self {
-            OptimizerKind::AdamW => AdamWConfig::new().with_epsilon(1e-8).with_weight_decay(o.weight_decay.unwrap_or(0.01) as f32).init(),
-            OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-8).with_weight_decay(wd(o.weight_decay.unwrap_or(0.0))).init(),
+            OptimizerKind::AdamW => AdamWConfig::new()
+                .with_epsilon(1e-8)
+                .with_weight_decay(o.weight_decay.unwrap_or(0.01) as f32)
+                .init(),
+            OptimizerKind::Adam => AdamConfig::new()
+                .with_epsilon(1e-8)
+                .with_weight_decay(wd(o.weight_decay.unwrap_or(0.0)))
+                .init(),
             OptimizerKind::Sgd => {
                 let momentum = o.momentum.unwrap_or(0.0);
-                let m = (momentum > 0.0).then(|| MomentumConfig { momentum, dampening: 0.0, nesterov: o.nesterov });
-                SgdConfig::new().with_momentum(m).with_weight_decay(wd(o.weight_decay.unwrap_or(0.0))).init()
+                let m = (momentum > 0.0).then(|| MomentumConfig {
+                    momentum,
+                    dampening: 0.0,
+                    nesterov: o.nesterov,
+                });
+                SgdConfig::new()
+                    .with_momentum(m)
+                    .with_weight_decay(wd(o.weight_decay.unwrap_or(0.0)))
+                    .init()
             }
             OptimizerKind::RmsProp => RmsPropConfig::new()
                 .with_epsilon(1e-8)
                 .with_momentum(o.momentum.unwrap_or(0.0) as f32)
                 .with_weight_decay(wd(o.weight_decay.unwrap_or(0.0)))
                 .init(),
-            OptimizerKind::AdaGrad => AdaGradConfig::new().with_epsilon(1e-10).with_weight_decay(wd(o.weight_decay.unwrap_or(0.0))).init(),
+            OptimizerKind::AdaGrad => AdaGradConfig::new()
+                .with_epsilon(1e-10)
+                .with_weight_decay(wd(o.weight_decay.unwrap_or(0.0)))
+                .init(),
         }
     }
 
@@ -56,8 +80,13 @@ impl OptimizerKind {
         }
     }
 
-    pub const ALL: [OptimizerKind; 5] =
-        [OptimizerKind::AdamW, OptimizerKind::Adam, OptimizerKind::Sgd, OptimizerKind::RmsProp, OptimizerKind::AdaGrad];
+    pub const ALL: [OptimizerKind; 5] = [
+        OptimizerKind::AdamW,
+        OptimizerKind::Adam,
+        OptimizerKind::Sgd,
+        OptimizerKind::RmsProp,
+        OptimizerKind::AdaGrad,
+    ];
 }
 
 impl fmt::Display for OptimizerKind {
@@ -72,6 +101,8 @@ impl FromStr for OptimizerKind {
         OptimizerKind::ALL
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| format!("unknown optimizer '{s}' (expected adamw, adam, sgd, rmsprop or adagrad)"))
+            .ok_or_else(|| {
+                format!("unknown optimizer '{s}' (expected adamw, adam, sgd, rmsprop or adagrad)")
+            })
     }
 }

@@ -32,7 +32,13 @@ where
 {
     /// `loss` returns the mean loss of a batch as a one-element tensor (on an autodiff device).
     pub fn new(model: M, optimizer: ModuleOptimizer, data: S, loss: F) -> Self {
-        BurnProbe { model: Some(model), optimizer, data, loss, accumulate: 1 }
+        BurnProbe {
+            model: Some(model),
+            optimizer,
+            data,
+            loss,
+            accumulate: 1,
+        }
     }
 
     /// Accumulates gradients over `k` micro-batches per optimizer step (k ≥ 1).

@@ -9,20 +9,35 @@ use lrfind_burn::model::Mlp;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_burn::BurnProbe;
 
-fn setup(kind: OptimizerKind, seed: u64) -> (BurnProbe<Mlp, ClassBatches, impl FnMut(&Mlp, &ClassBatch) -> Tensor<1>>, Tensor<2>) {
+fn setup(
+    kind: OptimizerKind,
+    seed: u64,
+) -> (
+    BurnProbe<Mlp, ClassBatches, impl FnMut(&Mlp, &ClassBatch) -> Tensor<1>>,
+    Tensor<2>,
+) {
     let device = Device::flex().autodiff();
     let (train, _) = digits::split();
     let data = ClassBatches::new(&train, 64, seed, &device);
     let model = lrfind_burn::model::seeded(seed, &device, |d| Mlp::new(&[64, 32, 10], d));
     let ce = CrossEntropyLossConfig::new().init(&device);
-    let loss = move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
-    let probe_in = Tensor::from_data(TensorData::new(train.features[..64 * 16].to_vec(), [16, 64]), &device);
-    let o = OptimizerOptions { momentum: Some(0.9), ..Default::default() };
+    let loss =
+        move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
+    let probe_in = Tensor::from_data(
+        TensorData::new(train.features[..64 * 16].to_vec(), [16, 64]),
+        &device,
+    );
+    let o = OptimizerOptions {
+        momentum: Some(0.9),
+        ..Default::default()
+    };
     (BurnProbe::new(model, kind.build(o), data, loss), probe_in)
 }
 
 fn train(probe: &mut impl lrfind::Probe, steps: usize) -> Vec<f64> {
-    (0..steps).map(|_| probe.step(1e-3).unwrap_or(f64::NAN)).collect()
+    (0..steps)
+        .map(|_| probe.step(1e-3).unwrap_or(f64::NAN))
+        .collect()
 }
 
 fn outputs<S, F>(p: &BurnProbe<Mlp, S, F>, x: &Tensor<2>) -> Vec<f32>
@@ -30,7 +45,12 @@ where
     S: lrfind_burn::BatchSource,
     F: FnMut(&Mlp, &S::Batch) -> Tensor<1>,
 {
-    p.model().unwrap().forward(x.clone()).into_data().try_to_vec::<f32>().unwrap()
+    p.model()
+        .unwrap()
+        .forward(x.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
 }
 
 #[test]
@@ -39,16 +59,35 @@ fn restore_is_bit_exact_for_every_optimizer() {
         let (mut with_find, x) = setup(kind, 7);
         let (mut without, _) = setup(kind, 7);
         use lrfind::Probe;
-        assert_eq!(train(&mut with_find, 3), train(&mut without, 3), "{kind}: same seed, same start");
+        assert_eq!(
+            train(&mut with_find, 3),
+            train(&mut without, 3),
+            "{kind}: same seed, same start"
+        );
         let before_out = outputs(&with_find, &x);
         let before_opt = with_find.optimizer().to_record();
-        let config = RangeTestConfig { num_iter: 40, ..Default::default() };
+        let config = RangeTestConfig {
+            num_iter: 40,
+            ..Default::default()
+        };
         let result = lrfind::run(&mut with_find, config, &mut ()).unwrap();
         assert!(result.curve.len() >= 2, "{kind}");
-        assert_eq!(outputs(&with_find, &x), before_out, "{kind}: weights restored");
+        assert_eq!(
+            outputs(&with_find, &x),
+            before_out,
+            "{kind}: weights restored"
+        );
         let after_opt = with_find.optimizer().to_record();
-        assert_eq!(format!("{after_opt:?}"), format!("{before_opt:?}"), "{kind}: optimizer state restored");
-        assert_eq!(train(&mut with_find, 5), train(&mut without, 5), "{kind}: training continues identically");
+        assert_eq!(
+            format!("{after_opt:?}"),
+            format!("{before_opt:?}"),
+            "{kind}: optimizer state restored"
+        );
+        assert_eq!(
+            train(&mut with_find, 5),
+            train(&mut without, 5),
+            "{kind}: training continues identically"
+        );
         assert_eq!(outputs(&with_find, &x), outputs(&without, &x), "{kind}");
         let _ = Probe::snapshot(&mut with_find).unwrap();
     }
@@ -67,5 +106,8 @@ fn same_seed_same_curve_and_a_u_shaped_curve_on_digits() {
     let valley = analysis.suggestion(lrfind::Method::Valley).unwrap();
     assert!((1e-4..=1e-1).contains(&valley.lr), "valley {valley:?}");
     let low = analysis.suggestion(lrfind::Method::Minimum).unwrap();
-    assert!(low.loss < a.curve.loss[0] * 0.8, "the loss falls before it blows up");
+    assert!(
+        low.loss < a.curve.loss[0] * 0.8,
+        "the loss falls before it blows up"
+    );
 }

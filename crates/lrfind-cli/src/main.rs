@@ -4,6 +4,7 @@
 
 mod analyze;
 mod exit;
+mod find;
 mod output;
 mod schedule;
 
@@ -23,6 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the range test on a real model and dataset (default: digits + MLP + AdamW).
+    Find(find::Args),
     /// Analyze a range-test curve recorded by any tool (CSV or JSON with lr and loss).
     Analyze(analyze::Args),
     /// Print or plot a learning-rate schedule (PyTorch's numbers), optionally from a finder's JSON.
@@ -32,6 +35,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Find(args) => find::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Schedule(args) => schedule::run(args),
     };

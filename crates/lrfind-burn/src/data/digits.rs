@@ -14,21 +14,34 @@ pub const VALIDATION_ROWS: usize = 297;
 pub fn load() -> Classification {
     let mut text = String::new();
     // The embedded file is known-good; a failure here is a build defect, caught by the tests.
-    GzDecoder::new(DIGITS_CSV_GZ).read_to_string(&mut text).expect("embedded digits.csv.gz is valid");
+    GzDecoder::new(DIGITS_CSV_GZ)
+        .read_to_string(&mut text)
+        .expect("embedded digits.csv.gz is valid");
     let mut features = Vec::with_capacity(1797 * 64);
     let mut labels = Vec::with_capacity(1797);
     for line in text.lines().filter(|l| !l.is_empty()) {
-        let cells: Vec<f32> = line.split(',').map(|c| c.trim().parse().expect("embedded digits are numbers")).collect();
+        let cells: Vec<f32> = line
+            .split(',')
+            .map(|c| c.trim().parse().expect("embedded digits are numbers"))
+            .collect();
         features.extend(cells[..64].iter().map(|p| p / 16.0));
         labels.push(cells[64] as i64);
     }
-    Classification { features, labels, dim: 64, classes: 10 }
+    Classification {
+        features,
+        labels,
+        dim: 64,
+        classes: 10,
+    }
 }
 
 /// (train, validation): rows 297.. and the first 297.
 pub fn split() -> (Classification, Classification) {
     let all = load();
-    (all.slice(VALIDATION_ROWS..all.len()), all.slice(0..VALIDATION_ROWS))
+    (
+        all.slice(VALIDATION_ROWS..all.len()),
+        all.slice(0..VALIDATION_ROWS),
+    )
 }
 
 #[cfg(test)]

@@ -60,7 +60,12 @@ pub struct ClassBatches {
 impl ClassBatches {
     /// Splits `data` into batches of `batch_size` (the last, smaller one is dropped when there is
     /// more than one batch, as PyTorch's `drop_last`), in an order shuffled by `seed`.
-    pub fn new(data: &Classification, batch_size: usize, seed: u64, device: &Device) -> ClassBatches {
+    pub fn new(
+        data: &Classification,
+        batch_size: usize,
+        seed: u64,
+        device: &Device,
+    ) -> ClassBatches {
         let mut order: Vec<usize> = (0..data.len()).collect();
         shuffle(&mut order, seed);
         let full = data.len() / batch_size.max(1);
@@ -79,7 +84,10 @@ impl ClassBatches {
                 }
             })
             .collect();
-        ClassBatches { batches: std::sync::Arc::new(batches), next: 0 }
+        ClassBatches {
+            batches: std::sync::Arc::new(batches),
+            next: 0,
+        }
     }
 
     /// Batches per pass over the data.
