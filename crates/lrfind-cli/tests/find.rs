@@ -1,0 +1,118 @@
+//! `lrfind find` end to end on the embedded digits.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn lrfind() -> Command {
+    Command::cargo_bin("lrfind").unwrap()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn default_run_writes_json_csv_and_png() {
+    let dir = tempfile::tempdir().unwrap();
+    lrfind()
+        .args(["find", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("* valley").and(predicate::str::contains("recommended")));
+    let v = read_json(&dir.path().join("lr_find.json"));
+    for key in ["points", "stopped", "skip_start", "skip_end", "suggestions", "curve", "config", "device", "default_method", "timing"] {
+        assert!(v.get(key).is_some(), "lr_find.json lacks {key}");
+    }
+    assert_eq!(v["default_method"], "valley");
+    assert_eq!(v["config"]["optimizer"], "adamw");
+    assert!(v["timing"]["iterations_per_second"].as_f64().unwrap() > 0.0);
+    let valley = v["suggestions"]["valley"]["lr"].as_f64().unwrap();
+    assert!((1e-4..=1e-1).contains(&valley), "valley {valley}");
+    let csv = std::fs::read_to_string(dir.path().join("lr_find.csv")).unwrap();
+    assert!(csv.starts_with("lr,raw_loss,loss\n"));
+    assert_eq!(csv.lines().count(), v["points"].as_u64().unwrap() as usize + 1);
+    assert!(std::fs::read(dir.path().join("lr_find.png")).unwrap().starts_with(b"\x89PNG"));
+    // The CSV it wrote is a valid input to analyze, with the same suggestions.
+    let out = lrfind().args(["analyze", "--format", "json"]).arg(dir.path().join("lr_find.csv")).output().unwrap();
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["suggestions"]["valley"], v["suggestions"]["valley"]);
+}
+
+#[test]
+fn same_seed_same_curve_other_seed_other_curve() {
+    let run = |seed: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        lrfind().args(["find", "--num-iter", "30", "--seed", seed, "--optimizer", "sgd", "--out"]).arg(dir.path()).assert().success();
+        std::fs::read_to_string(dir.path().join("lr_find.csv")).unwrap()
+    };
+    assert_eq!(run("1"), run("1"));
+    assert_ne!(run("1"), run("2"));
+}
+
+#[test]
+fn json_format_and_accumulation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lrfind()
+        .args(["find", "--num-iter", "20", "--accumulate", "2", "--optimizer", "rmsprop", "--stop-div", "none", "--format", "json", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["config"]["accumulate"], 2);
+    assert_eq!(v["points"], 20);
+}
+
+#[test]
+fn bad_input_fails_before_training_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--batch-size", "0"], "--batch-size"),
+        (vec!["--num-iter", "1"], "num_iter must be at least 2"),
+        (vec!["--start-lr", "0"], "start_lr"),
+        (vec!["--end-lr", "1e-9"], "end_lr"),
+        (vec!["--beta", "1"], "beta"),
+        (vec!["--stop-div", "1"], "stop_div"),
+        (vec!["--dataset", "imagenet"], "imagenet"),
+        (vec!["--model", "resnet"], "resnet"),
+        (vec!["--optimizer", "lbfgs"], "lbfgs"),
+        (vec!["--hidden", "0"], "--hidden"),
+        (vec!["--out", file.to_str().unwrap()], "a-file"),
+    ];
+    for (args, msg) in cases {
+        let mut cmd = lrfind();
+        cmd.arg("find").args(&args);
+        if !args.contains(&"--out") {
+            cmd.arg("--out").arg(dir.path().join("out"));
+        }
+        cmd.assert().code(2).stderr(predicate::str::contains(msg).and(predicate::str::contains("panicked").not()));
+    }
+    assert!(!dir.path().join("out").join("lr_find.json").exists(), "nothing written on bad input");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_restores_writes_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("lrfind");
+    let child = std::process::Command::new(bin)
+        .args(["find", "--num-iter", "100000000", "--end-lr", "1e-6", "--stop-div", "none", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = read_json(&dir.path().join("lr_find.json"));
+    assert_eq!(v["stopped"], "interrupted");
+    assert!(v["points"].as_u64().unwrap() > 10);
+}
