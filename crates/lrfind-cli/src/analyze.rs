@@ -122,9 +122,12 @@ pub fn run(args: Args) -> Result<()> {
             .map_err(bad_input)?;
     }
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&analysis.to_json())?);
+        crate::output::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&analysis.to_json())?
+        ))?;
     } else {
-        print!("{}", table(&analysis, None));
+        crate::output::emit(&table(&analysis, None))?;
     }
     if let Some(plot) = &args.plot {
         eprintln!("plot written to {}", plot.display());

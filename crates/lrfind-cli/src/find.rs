@@ -210,11 +210,22 @@ pub fn run(args: Args) -> Result<()> {
     )?;
 
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
     } else {
-        print!("{}", table(&analysis, Some(default_method)));
-        println!("* recommended ({default_method}); {iterations} iterations in {seconds:.2} s ({:.0} it/s)", iterations as f64 / seconds.max(1e-9));
-        println!("wrote {}/lr_find.{{json,csv,png}}", args.out.display());
+        let window = analysis.skip_start..analysis.curve.len() - analysis.skip_end;
+        let mark = analysis
+            .suggestion(default_method)
+            .map(|s| s.index - analysis.skip_start);
+        let (lrs, losses) = (
+            &analysis.curve.lr[window.clone()],
+            &analysis.curve.loss[window],
+        );
+        let mut text = lrfind::text_plot::render(lrs, losses, mark, 64, 14);
+        text += &table(&analysis, Some(default_method));
+        let rate = iterations as f64 / seconds.max(1e-9);
+        text += &format!("* recommended ({default_method}); {iterations} iterations in {seconds:.2} s ({rate:.0} it/s)\n");
+        text += &format!("wrote {}/lr_find.{{json,csv,png}}\n", args.out.display());
+        crate::output::emit(&text)?;
     }
     if result.stopped == StopReason::Interrupted && stop.load(Ordering::SeqCst) {
         return Err(anyhow::Error::new(Interrupted));

@@ -39,3 +39,12 @@ pub fn loss(x: f64) -> String {
         format!("{x:.4}")
     }
 }
+
+/// Writes to stdout; a closed pipe (`lrfind … | head`) ends output quietly instead of panicking.
+pub fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}

@@ -502,7 +502,7 @@ pub fn run(mut args: Args) -> Result<()> {
         if let Some(m) = &moms {
             doc["momentum"] = json!(m);
         }
-        println!("{}", serde_json::to_string(&doc)?);
+        crate::output::emit(&format!("{}\n", serde_json::to_string(&doc)?))?;
     } else {
         let mut out = String::from(if moms.is_some() {
             "step,lr,momentum\n"
@@ -515,7 +515,7 @@ pub fn run(mut args: Args) -> Result<()> {
                 None => out += &format!("{t},{lr:e}\n"),
             }
         }
-        print!("{out}");
+        crate::output::emit(&out)?;
     }
     Ok(())
 }

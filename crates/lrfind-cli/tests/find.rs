@@ -23,7 +23,18 @@ fn default_run_writes_json_csv_and_png() {
         .success()
         .stdout(predicate::str::contains("* valley").and(predicate::str::contains("recommended")));
     let v = read_json(&dir.path().join("lr_find.json"));
-    for key in ["points", "stopped", "skip_start", "skip_end", "suggestions", "curve", "config", "device", "default_method", "timing"] {
+    for key in [
+        "points",
+        "stopped",
+        "skip_start",
+        "skip_end",
+        "suggestions",
+        "curve",
+        "config",
+        "device",
+        "default_method",
+        "timing",
+    ] {
         assert!(v.get(key).is_some(), "lr_find.json lacks {key}");
     }
     assert_eq!(v["default_method"], "valley");
@@ -33,10 +44,19 @@ fn default_run_writes_json_csv_and_png() {
     assert!((1e-4..=1e-1).contains(&valley), "valley {valley}");
     let csv = std::fs::read_to_string(dir.path().join("lr_find.csv")).unwrap();
     assert!(csv.starts_with("lr,raw_loss,loss\n"));
-    assert_eq!(csv.lines().count(), v["points"].as_u64().unwrap() as usize + 1);
-    assert!(std::fs::read(dir.path().join("lr_find.png")).unwrap().starts_with(b"\x89PNG"));
+    assert_eq!(
+        csv.lines().count(),
+        v["points"].as_u64().unwrap() as usize + 1
+    );
+    assert!(std::fs::read(dir.path().join("lr_find.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
     // The CSV it wrote is a valid input to analyze, with the same suggestions.
-    let out = lrfind().args(["analyze", "--format", "json"]).arg(dir.path().join("lr_find.csv")).output().unwrap();
+    let out = lrfind()
+        .args(["analyze", "--format", "json"])
+        .arg(dir.path().join("lr_find.csv"))
+        .output()
+        .unwrap();
     let a: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(a["suggestions"]["valley"], v["suggestions"]["valley"]);
 }
@@ -45,7 +65,20 @@ fn default_run_writes_json_csv_and_png() {
 fn same_seed_same_curve_other_seed_other_curve() {
     let run = |seed: &str| {
         let dir = tempfile::tempdir().unwrap();
-        lrfind().args(["find", "--num-iter", "30", "--seed", seed, "--optimizer", "sgd", "--out"]).arg(dir.path()).assert().success();
+        lrfind()
+            .args([
+                "find",
+                "--num-iter",
+                "30",
+                "--seed",
+                seed,
+                "--optimizer",
+                "sgd",
+                "--out",
+            ])
+            .arg(dir.path())
+            .assert()
+            .success();
         std::fs::read_to_string(dir.path().join("lr_find.csv")).unwrap()
     };
     assert_eq!(run("1"), run("1"));
@@ -56,11 +89,28 @@ fn same_seed_same_curve_other_seed_other_curve() {
 fn json_format_and_accumulation() {
     let dir = tempfile::tempdir().unwrap();
     let out = lrfind()
-        .args(["find", "--num-iter", "20", "--accumulate", "2", "--optimizer", "rmsprop", "--stop-div", "none", "--format", "json", "--out"])
+        .args([
+            "find",
+            "--num-iter",
+            "20",
+            "--accumulate",
+            "2",
+            "--optimizer",
+            "rmsprop",
+            "--stop-div",
+            "none",
+            "--format",
+            "json",
+            "--out",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["config"]["accumulate"], 2);
     assert_eq!(v["points"], 20);
@@ -90,9 +140,14 @@ fn bad_input_fails_before_training_with_exit_code_2() {
         if !args.contains(&"--out") {
             cmd.arg("--out").arg(dir.path().join("out"));
         }
-        cmd.assert().code(2).stderr(predicate::str::contains(msg).and(predicate::str::contains("panicked").not()));
+        cmd.assert()
+            .code(2)
+            .stderr(predicate::str::contains(msg).and(predicate::str::contains("panicked").not()));
     }
-    assert!(!dir.path().join("out").join("lr_find.json").exists(), "nothing written on bad input");
+    assert!(
+        !dir.path().join("out").join("lr_find.json").exists(),
+        "nothing written on bad input"
+    );
 }
 
 #[cfg(unix)]
@@ -101,17 +156,34 @@ fn ctrl_c_stops_restores_writes_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("lrfind");
     let child = std::process::Command::new(bin)
-        .args(["find", "--num-iter", "100000000", "--end-lr", "1e-6", "--stop-div", "none", "--out"])
+        .args([
+            "find",
+            "--num-iter",
+            "100000000",
+            "--end-lr",
+            "1e-6",
+            "--stop-div",
+            "none",
+            "--out",
+        ])
         .arg(dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = read_json(&dir.path().join("lr_find.json"));
     assert_eq!(v["stopped"], "interrupted");
     assert!(v["points"].as_u64().unwrap() > 10);

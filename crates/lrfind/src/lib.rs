@@ -36,6 +36,7 @@ pub mod schedule;
 pub mod smooth;
 pub mod stop;
 pub mod suggest;
+pub mod text_plot;
 pub mod tracker;
 
 pub use analysis::{analyze, default_skip, Analysis, AnalyzeError, AnalyzeOptions, Outcome};
