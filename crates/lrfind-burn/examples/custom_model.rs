@@ -33,22 +33,41 @@ impl BatchSource for Batches {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let device = Device::flex().autodiff();
-    let x = Tensor::<2>::random([64, 8], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    let x = Tensor::<2>::random(
+        [64, 8],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &device,
+    );
     let y = x.clone().sum_dim(1) * 0.5 + 1.0;
-    let model = Regressor { linear: LinearConfig::new(8, 1).init(&device) };
+    let model = Regressor {
+        linear: LinearConfig::new(8, 1).init(&device),
+    };
 
     // The ~15 lines a user writes: a probe over model + optimizer + data + loss, then run.
     let loss = |m: &Regressor, (x, y): &(Tensor<2>, Tensor<2>)| {
-        MseLoss::new().forward(m.linear.forward(x.clone()), y.clone(), burn::nn::loss::Reduction::Mean)
+        MseLoss::new().forward(
+            m.linear.forward(x.clone()),
+            y.clone(),
+            burn::nn::loss::Reduction::Mean,
+        )
     };
     let mut probe = BurnProbe::new(model, AdamWConfig::new().init(), Batches { x, y }, loss);
     let result = lrfind::run(&mut probe, RangeTestConfig::default(), &mut ())?;
     let analysis = analyze(&result.curve, &Default::default())?;
-    println!("stopped: {} after {} steps", result.stopped, result.curve.len());
+    println!(
+        "stopped: {} after {} steps",
+        result.stopped,
+        result.curve.len()
+    );
     if let Some(s) = analysis.suggestion(Method::Valley) {
         println!("valley suggests lr = {:.3e}", s.lr);
     }
-    lrfind::plot::plot_analysis(&analysis, 5, "custom model", std::path::Path::new("custom_lr_find.png"))?;
+    lrfind::plot::plot_analysis(
+        &analysis,
+        5,
+        "custom model",
+        std::path::Path::new("custom_lr_find.png"),
+    )?;
     println!("plot: custom_lr_find.png (the model in `probe` is back where it started)");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Data for range tests: the [`BatchSource`] seam and in-memory classification batches.
 
 pub mod digits;
+pub mod idx;
 
 use burn::prelude::*;
 use std::convert::Infallible;
