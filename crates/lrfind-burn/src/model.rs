@@ -50,3 +50,60 @@ impl Mlp {
         x
     }
 }
+
+/// A model that maps a batch of flat inputs `[batch, features]` to class logits.
+pub trait Classifier: Module + Clone {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2>;
+}
+
+impl Classifier for Mlp {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        self.forward(x)
+    }
+}
+
+/// The small CNN of `shared/REFERENCE.md` for 28×28 grey images: conv 1→16 3×3, ReLU, max-pool 2,
+/// conv 16→32 3×3, ReLU, max-pool 2, linear 800→10.
+#[derive(Module, Debug)]
+pub struct Cnn {
+    conv1: burn::nn::conv::Conv2d,
+    conv2: burn::nn::conv::Conv2d,
+    pool: burn::nn::pool::MaxPool2d,
+    head: Linear,
+    activation: Relu,
+}
+
+impl Cnn {
+    /// Input side length the CNN expects.
+    pub const SIDE: usize = 28;
+
+    pub fn new(classes: usize, device: &Device) -> Cnn {
+        use burn::nn::conv::Conv2dConfig;
+        use burn::nn::pool::MaxPool2dConfig;
+        let cnn = Cnn {
+            conv1: Conv2dConfig::new([1, 16], [3, 3]).init(device),
+            conv2: Conv2dConfig::new([16, 32], [3, 3]).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            head: LinearConfig::new(32 * 5 * 5, classes).init(device),
+            activation: Relu::new(),
+        };
+        let _ = cnn
+            .logits(Tensor::zeros([1, Self::SIDE * Self::SIDE], device))
+            .into_data();
+        cnn
+    }
+}
+
+impl Classifier for Cnn {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        let [batch, _] = x.dims();
+        let x = x.reshape([batch, 1, Self::SIDE, Self::SIDE]);
+        let x = self
+            .pool
+            .forward(self.activation.forward(self.conv1.forward(x)));
+        let x = self
+            .pool
+            .forward(self.activation.forward(self.conv2.forward(x)));
+        self.head.forward(x.reshape([batch, 32 * 5 * 5]))
+    }
+}

@@ -8,10 +8,13 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use lrfind::{analyze, Progress, Ramp, RangeTestConfig, Smoothing, StopReason};
-use lrfind_burn::data::{digits, ClassBatch, ClassBatches};
-use lrfind_burn::model::{seeded, Mlp};
+use lrfind::{
+    analyze, Progress, Ramp, RangeTestConfig, RangeTestResult, RunError, Smoothing, StopReason,
+};
+use lrfind_burn::data::{digits, idx, ClassBatch, ClassBatches, Classification};
+use lrfind_burn::model::{seeded, Classifier, Cnn, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
+use lrfind_burn::probe::ProbeError;
 use lrfind_burn::BurnProbe;
 use serde_json::json;
 use std::ops::ControlFlow;
@@ -22,11 +25,18 @@ use std::time::Instant;
 
 #[derive(Parser, Debug)]
 pub struct Args {
-    /// Dataset: `digits` (UCI optical digits, embedded; no setup).
-    #[arg(long, default_value = "digits", value_parser = ["digits"])]
+    /// Dataset: `digits` (UCI optical digits, embedded; no setup), `fashion-mnist` (Debian's
+    /// dataset-fashion-mnist package, or --data-dir), `mnist` (an IDX folder given with --data-dir).
+    #[arg(long, default_value = "digits", value_parser = ["digits", "fashion-mnist", "mnist"])]
     pub dataset: String,
-    /// Model: `mlp`.
-    #[arg(long, default_value = "mlp", value_parser = ["mlp"])]
+    /// Folder with train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Use at most this many training images of an IDX dataset.
+    #[arg(long, default_value_t = 10_000)]
+    pub limit: usize,
+    /// Model: `mlp`, or `cnn` (28×28 images).
+    #[arg(long, default_value = "mlp", value_parser = ["mlp", "cnn"])]
     pub model: String,
     /// Hidden layer sizes of the MLP.
     #[arg(long, value_delimiter = ',', default_value = "128,128")]
@@ -68,6 +78,77 @@ pub struct Args {
     pub format: String,
     #[command(flatten)]
     pub suggest: SuggestArgs,
+}
+
+/// The training rows of the chosen dataset; a missing or broken dataset is bad input.
+fn load_train(args: &Args) -> Result<Classification> {
+    let dir = match (args.dataset.as_str(), &args.data_dir) {
+        ("digits", _) => return Ok(digits::split().0),
+        (_, Some(dir)) => dir.clone(),
+        ("fashion-mnist", None) => PathBuf::from(FASHION_MNIST_DIR),
+        _ => {
+            return Err(bad_input(format!(
+                "--dataset {} needs --data-dir DIR (an IDX folder)",
+                args.dataset
+            )))
+        }
+    };
+    if !dir.is_dir() {
+        let hint = if args.dataset == "fashion-mnist" {
+            " (apt-get install dataset-fashion-mnist, or give --data-dir)"
+        } else {
+            ""
+        };
+        return Err(bad_input(format!(
+            "data folder {} does not exist{hint}",
+            dir.display()
+        )));
+    }
+    idx::load_split(&dir, true, Some(args.limit)).map_err(bad_input)
+}
+
+/// Where Debian's dataset-fashion-mnist package installs the IDX files.
+pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+/// Runs the range test on `model` over `train`, with a progress bar; Ctrl-C (`stop`) interrupts.
+fn range_test<M: Classifier>(
+    model: M,
+    train: &Classification,
+    device: &Device,
+    args: &Args,
+    options: OptimizerOptions,
+    config: RangeTestConfig,
+    stop: &AtomicBool,
+) -> Result<RangeTestResult, RunError<ProbeError<std::convert::Infallible>>> {
+    let data = ClassBatches::new(train, args.batch_size, args.seed, device);
+    let ce = CrossEntropyLossConfig::new().init(device);
+    let loss =
+        move |m: &M, b: &ClassBatch| ce.forward(m.logits(b.inputs.clone()), b.targets.clone());
+    let mut probe = BurnProbe::new(model, args.optimizer.build(options), data, loss)
+        .with_accumulation(args.accumulate);
+    let bar = ProgressBar::new(config.num_iter as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} it  {msg}  [{elapsed_precise}, {per_sec}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut observer = |p: &Progress| {
+        bar.set_position(p.iteration as u64 + 1);
+        bar.set_message(format!(
+            "lr {:.2e}  loss {}",
+            p.lr,
+            p.loss.map_or("—".into(), |l| format!("{l:.4}"))
+        ));
+        if stop.load(Ordering::SeqCst) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let result = lrfind::run(&mut probe, config, &mut observer);
+    bar.finish_and_clear();
+    result
 }
 
 fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
@@ -112,13 +193,14 @@ pub fn run(args: Args) -> Result<()> {
         .map_err(bad_input)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
 
+    let train = load_train(&args)?;
+    if args.model == "cnn" && train.dim != Cnn::SIDE * Cnn::SIDE {
+        return Err(bad_input(format!(
+            "the cnn model needs 28×28 images; {} has {} features per row",
+            args.dataset, train.dim
+        )));
+    }
     let device = Device::flex().autodiff();
-    let (train, _) = digits::split();
-    let data = ClassBatches::new(&train, args.batch_size, args.seed, &device);
-    let mut sizes = vec![train.dim];
-    sizes.extend(&args.hidden);
-    sizes.push(train.classes);
-    let model = seeded(args.seed, &device, |d| Mlp::new(&sizes, d));
     let momentum = args
         .momentum
         .or((args.optimizer == OptimizerKind::Sgd).then_some(0.9));
@@ -127,40 +209,22 @@ pub fn run(args: Args) -> Result<()> {
         weight_decay: args.weight_decay,
         nesterov: false,
     };
-    let ce = CrossEntropyLossConfig::new().init(&device);
-    let loss =
-        move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
-    let mut probe = BurnProbe::new(model, args.optimizer.build(options), data, loss)
-        .with_accumulation(args.accumulate);
-
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     // A second Ctrl-C while we write results falls through to the default (exit).
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    let bar = ProgressBar::new(config.num_iter as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} it  {msg}  [{elapsed_precise}, {per_sec}]",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let mut observer = |p: &Progress| {
-        bar.set_position(p.iteration as u64 + 1);
-        bar.set_message(format!(
-            "lr {:.2e}  loss {}",
-            p.lr,
-            p.loss.map_or("—".into(), |l| format!("{l:.4}"))
-        ));
-        if stop.load(Ordering::SeqCst) {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    };
     let started = Instant::now();
-    let result = lrfind::run(&mut probe, config, &mut observer);
+    let result = if args.model == "cnn" {
+        let model = seeded(args.seed, &device, |d| Cnn::new(train.classes, d));
+        range_test(model, &train, &device, &args, options, config, &stop)
+    } else {
+        let mut sizes = vec![train.dim];
+        sizes.extend(&args.hidden);
+        sizes.push(train.classes);
+        let model = seeded(args.seed, &device, |d| Mlp::new(&sizes, d));
+        range_test(model, &train, &device, &args, options, config, &stop)
+    };
     let seconds = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
     let result = match result {
         Ok(r) => r,
         Err(lrfind::RunError::Step {

@@ -188,3 +188,127 @@ fn ctrl_c_stops_restores_writes_and_exits_130() {
     assert_eq!(v["stopped"], "interrupted");
     assert!(v["points"].as_u64().unwrap() > 10);
 }
+
+/// An MNIST-layout folder of `n` random-looking 28×28 images written as IDX files.
+fn write_idx_folder(dir: &Path, n: u32, truncate: bool) {
+    let mut images = vec![0u8, 0, 8, 3];
+    for d in [n, 28, 28] {
+        images.extend(d.to_be_bytes());
+    }
+    let mut state = 17u32;
+    let mut labels = vec![0u8, 0, 8, 1];
+    labels.extend(n.to_be_bytes());
+    for i in 0..n {
+        let label = (i % 10) as u8;
+        labels.push(label);
+        for p in 0..784u32 {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            // A faint class-dependent stripe so there is something to learn.
+            let stripe = if p % 28 == label as u32 * 2 { 200 } else { 0 };
+            images.push(((state >> 24) as u8 / 4).saturating_add(stripe));
+        }
+    }
+    if truncate {
+        images.truncate(images.len() - 100);
+    }
+    std::fs::write(dir.join("train-images-idx3-ubyte"), images).unwrap();
+    std::fs::write(dir.join("train-labels-idx1-ubyte"), labels).unwrap();
+}
+
+#[test]
+fn mnist_from_an_idx_folder_with_the_cnn() {
+    let data = tempfile::tempdir().unwrap();
+    write_idx_folder(data.path(), 256, false);
+    let out = tempfile::tempdir().unwrap();
+    lrfind()
+        .args([
+            "find",
+            "--dataset",
+            "mnist",
+            "--model",
+            "cnn",
+            "--num-iter",
+            "12",
+            "--batch-size",
+            "32",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let v = read_json(&out.path().join("lr_find.json"));
+    assert_eq!(v["config"]["model"], "cnn");
+    assert_eq!(v["points"], 12);
+}
+
+#[test]
+fn a_truncated_idx_file_is_bad_input() {
+    let data = tempfile::tempdir().unwrap();
+    write_idx_folder(data.path(), 8, true);
+    lrfind()
+        .args(["find", "--dataset", "mnist", "--data-dir"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(data.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("truncated")
+                .and(predicate::str::contains("train-images-idx3-ubyte")),
+        );
+}
+
+#[test]
+fn fashion_mnist_from_the_debian_package() {
+    // scripts/install-deps.sh (run by CI) installs Debian's dataset-fashion-mnist.
+    let out = tempfile::tempdir().unwrap();
+    lrfind()
+        .args([
+            "find",
+            "--dataset",
+            "fashion-mnist",
+            "--model",
+            "cnn",
+            "--limit",
+            "1024",
+            "--num-iter",
+            "15",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    assert_eq!(read_json(&out.path().join("lr_find.json"))["points"], 15);
+}
+
+#[test]
+fn model_and_dataset_must_fit() {
+    let out = tempfile::tempdir().unwrap();
+    lrfind()
+        .args(["find", "--model", "cnn", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs 28×28 images"));
+    lrfind()
+        .args(["find", "--dataset", "mnist", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--data-dir"));
+    lrfind()
+        .args([
+            "find",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            "/no/such/dir",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/no/such/dir"));
+}
