@@ -22,6 +22,7 @@ pub struct BurnProbe<M, S, F> {
     data: S,
     loss: F,
     accumulate: usize,
+    validation: Option<(S, usize)>,
 }
 
 impl<M, S, F> BurnProbe<M, S, F>
@@ -38,7 +39,29 @@ where
             data,
             loss,
             accumulate: 1,
+            validation: None,
         }
+    }
+
+    /// Smith's variant: the loss recorded for each step is the mean loss over `batches` batches of
+    /// held-out data after the step, instead of the training batch's loss.
+    pub fn with_validation(mut self, data: S, batches: usize) -> Self {
+        self.validation = Some((data, batches.max(1)));
+        self
+    }
+
+    /// Mean loss of `model` over the validation batches (rewound to the same batches each time).
+    fn validation_loss(&mut self, model: &M) -> Result<Option<f64>, ProbeError<S::Error>> {
+        let Some((source, count)) = &self.validation else {
+            return Ok(None);
+        };
+        let (mut source, count) = (source.clone(), *count);
+        let mut total = 0.0;
+        for _ in 0..count {
+            let batch = source.next_batch().map_err(ProbeError::Data)?;
+            total += (self.loss)(model, &batch).into_scalar::<f32>() as f64;
+        }
+        Ok(Some(total / count as f64))
     }
 
     /// Accumulates gradients over `k` micro-batches per optimizer step (k ≥ 1).
@@ -115,7 +138,9 @@ where
             }
             acc.grads()
         };
-        self.model = Some(self.optimizer.step(lr, model, grads));
-        Ok(total)
+        let model = self.optimizer.step(lr, model, grads);
+        let validation = self.validation_loss(&model);
+        self.model = Some(model);
+        Ok(validation?.unwrap_or(total))
     }
 }

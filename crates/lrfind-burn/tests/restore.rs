@@ -111,3 +111,36 @@ fn same_seed_same_curve_and_a_u_shaped_curve_on_digits() {
         "the loss falls before it blows up"
     );
 }
+
+#[test]
+fn validation_mode_records_the_mean_held_out_loss_after_the_step() {
+    use lrfind::Probe;
+    let device = Device::flex().autodiff();
+    let (train, valid) = digits::split();
+    let model = lrfind_burn::model::seeded(11, &device, |d| Mlp::new(&[64, 16, 10], d));
+    let ce = CrossEntropyLossConfig::new().init(&device);
+    let loss =
+        move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
+    let held_out = ClassBatches::new(&valid, 64, 0, &device);
+    let mut probe = BurnProbe::new(
+        model,
+        OptimizerKind::Adam.build(OptimizerOptions::default()),
+        ClassBatches::new(&train, 64, 0, &device),
+        loss,
+    )
+    .with_validation(held_out.clone(), 2);
+    let recorded = probe.step(1e-2).unwrap();
+    let ce = CrossEntropyLossConfig::new().init(&device);
+    let mut source = held_out;
+    let mut total = 0.0;
+    for _ in 0..2 {
+        let b = lrfind_burn::BatchSource::next_batch(&mut source).unwrap();
+        total += ce
+            .forward(
+                probe.model().unwrap().forward(b.inputs.clone()),
+                b.targets.clone(),
+            )
+            .into_scalar::<f32>() as f64;
+    }
+    assert_eq!(recorded, total / 2.0);
+}

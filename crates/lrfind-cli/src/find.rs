@@ -69,6 +69,10 @@ pub struct Args {
     /// Micro-batches whose gradients are accumulated per optimizer step.
     #[arg(long, default_value_t = 1)]
     pub accumulate: usize,
+    /// Record, for each step, the mean loss over V held-out batches (Smith's variant) instead of
+    /// the training batch's loss; 0 turns it off.
+    #[arg(long, default_value_t = 0)]
+    pub val_batches: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Where lr_find.json, lr_find.csv and lr_find.png go.
@@ -80,10 +84,10 @@ pub struct Args {
     pub suggest: SuggestArgs,
 }
 
-/// The training rows of the chosen dataset; a missing or broken dataset is bad input.
-fn load_train(args: &Args) -> Result<Classification> {
+/// (training rows, held-out rows) of the chosen dataset; a missing or broken dataset is bad input.
+fn load_data(args: &Args) -> Result<(Classification, Classification)> {
     let dir = match (args.dataset.as_str(), &args.data_dir) {
-        ("digits", _) => return Ok(digits::split().0),
+        ("digits", _) => return Ok(digits::split()),
         (_, Some(dir)) => dir.clone(),
         ("fashion-mnist", None) => PathBuf::from(FASHION_MNIST_DIR),
         _ => {
@@ -104,7 +108,14 @@ fn load_train(args: &Args) -> Result<Classification> {
             dir.display()
         )));
     }
-    idx::load_split(&dir, true, Some(args.limit)).map_err(bad_input)
+    let train = idx::load_split(&dir, true, Some(args.limit)).map_err(bad_input)?;
+    // The held-out rows are read only when asked for: the test split may be absent.
+    let valid = if args.val_batches > 0 {
+        idx::load_split(&dir, false, Some(args.val_batches * args.batch_size)).map_err(bad_input)?
+    } else {
+        train.slice(0..0)
+    };
+    Ok((train, valid))
 }
 
 /// Where Debian's dataset-fashion-mnist package installs the IDX files.
@@ -113,7 +124,7 @@ pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
 /// Runs the range test on `model` over `train`, with a progress bar; Ctrl-C (`stop`) interrupts.
 fn range_test<M: Classifier>(
     model: M,
-    train: &Classification,
+    (train, valid): (&Classification, &Classification),
     device: &Device,
     args: &Args,
     options: OptimizerOptions,
@@ -126,6 +137,10 @@ fn range_test<M: Classifier>(
         move |m: &M, b: &ClassBatch| ce.forward(m.logits(b.inputs.clone()), b.targets.clone());
     let mut probe = BurnProbe::new(model, args.optimizer.build(options), data, loss)
         .with_accumulation(args.accumulate);
+    if args.val_batches > 0 {
+        let held_out = ClassBatches::new(valid, args.batch_size, args.seed, device);
+        probe = probe.with_validation(held_out, args.val_batches);
+    }
     let bar = ProgressBar::new(config.num_iter as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -193,7 +208,7 @@ pub fn run(args: Args) -> Result<()> {
         .map_err(bad_input)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
 
-    let train = load_train(&args)?;
+    let (train, valid) = load_data(&args)?;
     if args.model == "cnn" && train.dim != Cnn::SIDE * Cnn::SIDE {
         return Err(bad_input(format!(
             "the cnn model needs 28×28 images; {} has {} features per row",
@@ -216,13 +231,29 @@ pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let result = if args.model == "cnn" {
         let model = seeded(args.seed, &device, |d| Cnn::new(train.classes, d));
-        range_test(model, &train, &device, &args, options, config, &stop)
+        range_test(
+            model,
+            (&train, &valid),
+            &device,
+            &args,
+            options,
+            config,
+            &stop,
+        )
     } else {
         let mut sizes = vec![train.dim];
         sizes.extend(&args.hidden);
         sizes.push(train.classes);
         let model = seeded(args.seed, &device, |d| Mlp::new(&sizes, d));
-        range_test(model, &train, &device, &args, options, config, &stop)
+        range_test(
+            model,
+            (&train, &valid),
+            &device,
+            &args,
+            options,
+            config,
+            &stop,
+        )
     };
     let seconds = started.elapsed().as_secs_f64();
     let result = match result {
@@ -249,7 +280,7 @@ pub fn run(args: Args) -> Result<()> {
         "momentum": momentum, "weight_decay": args.weight_decay, "batch_size": args.batch_size,
         "start_lr": config.start_lr, "end_lr": config.end_lr, "num_iter": config.num_iter, "ramp": args.ramp,
         "smoothing": args.smoothing, "beta": args.beta, "stop_div": config.stop_div,
-        "accumulate": args.accumulate, "seed": args.seed,
+        "accumulate": args.accumulate, "val_batches": args.val_batches, "seed": args.seed,
     });
     doc["device"] = json!("flex (CPU)");
     doc["default_method"] = json!(default_method.name());
