@@ -121,16 +121,31 @@ fn load_data(args: &Args) -> Result<(Classification, Classification)> {
 /// Where Debian's dataset-fashion-mnist package installs the IDX files.
 pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
-/// Runs the range test on `model` over `train`, with a progress bar; Ctrl-C (`stop`) interrupts.
-fn range_test<M: Classifier>(
-    model: M,
-    (train, valid): (&Classification, &Classification),
-    device: &Device,
-    args: &Args,
+/// Everything a range test needs besides the model.
+struct RunContext<'a> {
+    /// (training rows, held-out rows)
+    data: (&'a Classification, &'a Classification),
+    device: &'a Device,
+    args: &'a Args,
     options: OptimizerOptions,
     config: RangeTestConfig,
-    stop: &AtomicBool,
+    /// Set by Ctrl-C.
+    stop: &'a AtomicBool,
+}
+
+/// Runs the range test on `model`, with a progress bar; Ctrl-C (`stop`) interrupts.
+fn range_test<M: Classifier>(
+    model: M,
+    ctx: &RunContext,
 ) -> Result<RangeTestResult, RunError<ProbeError<std::convert::Infallible>>> {
+    let RunContext {
+        data: (train, valid),
+        device,
+        args,
+        options,
+        config,
+        stop,
+    } = *ctx;
     let data = ClassBatches::new(train, args.batch_size, args.seed, device);
     let ce = CrossEntropyLossConfig::new().init(device);
     let loss =
@@ -228,32 +243,24 @@ pub fn run(args: Args) -> Result<()> {
     let flag = stop.clone();
     // A second Ctrl-C while we write results falls through to the default (exit).
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let ctx = RunContext {
+        data: (&train, &valid),
+        device: &device,
+        args: &args,
+        options,
+        config,
+        stop: &stop,
+    };
     let started = Instant::now();
     let result = if args.model == "cnn" {
         let model = seeded(args.seed, &device, |d| Cnn::new(train.classes, d));
-        range_test(
-            model,
-            (&train, &valid),
-            &device,
-            &args,
-            options,
-            config,
-            &stop,
-        )
+        range_test(model, &ctx)
     } else {
         let mut sizes = vec![train.dim];
         sizes.extend(&args.hidden);
         sizes.push(train.classes);
         let model = seeded(args.seed, &device, |d| Mlp::new(&sizes, d));
-        range_test(
-            model,
-            (&train, &valid),
-            &device,
-            &args,
-            options,
-            config,
-            &stop,
-        )
+        range_test(model, &ctx)
     };
     let seconds = started.elapsed().as_secs_f64();
     let result = match result {

@@ -70,30 +70,62 @@ fn register_fonts() {
     });
 }
 
-/// Writes the plot of `analysis` to `path` (.png or .svg). The file appears whole or not at all:
-/// it is drawn under a temporary name beside `path` and renamed into place.
+/// Something that draws itself on any plotters backend.
+trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Draws `figure` into `path` (.png or .svg, `size` in pixels). The file appears whole or not at
+/// all: it is drawn under a temporary name beside `path` and renamed into place.
+fn save(figure: &impl Figure, size: (u32, u32), path: &Path) -> Result<(), PlotError> {
+    let format = Format::of(path)?;
+    register_fonts();
+    let tmp = temp_path(path);
+    let result = match format {
+        Format::Png => {
+            let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+            figure
+                .draw(&root)
+                .and_then(|_| root.present().map_err(|e| e.to_string()))
+        }
+        Format::Svg => {
+            let root = SVGBackend::new(&tmp, size).into_drawing_area();
+            figure
+                .draw(&root)
+                .and_then(|_| root.present().map_err(|e| e.to_string()))
+        }
+    };
+    finish(result, &tmp, path)
+}
+
+struct AnalysisFigure<'a> {
+    analysis: &'a Analysis,
+    sma_window: usize,
+    title: &'a str,
+}
+
+impl Figure for AnalysisFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw(root, self.analysis, self.sma_window, self.title)
+    }
+}
+
+/// Writes the plot of `analysis` to `path` (.png or .svg), atomically.
 pub fn plot_analysis(
     analysis: &Analysis,
     sma_window: usize,
     title: &str,
     path: &Path,
 ) -> Result<(), PlotError> {
-    let format = Format::of(path)?;
-    register_fonts();
-    let tmp = temp_path(path);
-    let result = match format {
-        Format::Png => {
-            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-            draw(&root, analysis, sma_window, title)
-                .and_then(|_| root.present().map_err(|e| e.to_string()))
-        }
-        Format::Svg => {
-            let root = SVGBackend::new(&tmp, SIZE).into_drawing_area();
-            draw(&root, analysis, sma_window, title)
-                .and_then(|_| root.present().map_err(|e| e.to_string()))
-        }
-    };
-    finish(result, &tmp, path)
+    save(
+        &AnalysisFigure {
+            analysis,
+            sma_window,
+            title,
+        },
+        SIZE,
+        path,
+    )
 }
 
 /// `dir/.name.partial.ext`: same directory (so the rename is atomic), same extension.
@@ -295,31 +327,36 @@ mod tests {
     }
 }
 
-/// Writes a schedule's lr (and momentum, when it cycles) against the step to `path` (.png or .svg),
-/// atomically as [`plot_analysis`].
+struct ScheduleFigure<'a> {
+    title: &'a str,
+    lrs: &'a [f64],
+    momentum: Option<&'a [f64]>,
+}
+
+impl Figure for ScheduleFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw_schedule(root, self.title, self.lrs, self.momentum)
+    }
+}
+
+/// Writes a schedule's lr (and momentum, when it cycles) against the step to `path` (.png or
+/// .svg), atomically.
 pub fn plot_schedule(
     title: &str,
     lrs: &[f64],
     momentum: Option<&[f64]>,
     path: &Path,
 ) -> Result<(), PlotError> {
-    let format = Format::of(path)?;
-    register_fonts();
-    let tmp = temp_path(path);
     let size = (900, if momentum.is_some() { 600 } else { 400 });
-    let result = match format {
-        Format::Png => {
-            let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-            draw_schedule(&root, title, lrs, momentum)
-                .and_then(|_| root.present().map_err(|e| e.to_string()))
-        }
-        Format::Svg => {
-            let root = SVGBackend::new(&tmp, size).into_drawing_area();
-            draw_schedule(&root, title, lrs, momentum)
-                .and_then(|_| root.present().map_err(|e| e.to_string()))
-        }
-    };
-    finish(result, &tmp, path)
+    save(
+        &ScheduleFigure {
+            title,
+            lrs,
+            momentum,
+        },
+        size,
+        path,
+    )
 }
 
 fn draw_schedule<DB: DrawingBackend>(
