@@ -48,7 +48,7 @@ impl OptimizerKind {
                 .init(),
             OptimizerKind::Sgd => {
                 let momentum = o.momentum.unwrap_or(0.0);
-                let m = (momentum > 0.0).then(|| MomentumConfig {
+                let m = (momentum > 0.0).then_some(MomentumConfig {
                     momentum,
                     dampening: 0.0,
                     nesterov: o.nesterov,

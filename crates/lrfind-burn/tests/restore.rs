@@ -9,13 +9,10 @@ use lrfind_burn::model::Mlp;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_burn::BurnProbe;
 
-fn setup(
-    kind: OptimizerKind,
-    seed: u64,
-) -> (
-    BurnProbe<Mlp, ClassBatches, impl FnMut(&Mlp, &ClassBatch) -> Tensor<1>>,
-    Tensor<2>,
-) {
+type Loss = Box<dyn FnMut(&Mlp, &ClassBatch) -> Tensor<1>>;
+type DigitsProbe = BurnProbe<Mlp, ClassBatches, Loss>;
+
+fn setup(kind: OptimizerKind, seed: u64) -> (DigitsProbe, Tensor<2>) {
     let device = Device::flex().autodiff();
     let (train, _) = digits::split();
     let data = ClassBatches::new(&train, 64, seed, &device);
@@ -31,7 +28,10 @@ fn setup(
         momentum: Some(0.9),
         ..Default::default()
     };
-    (BurnProbe::new(model, kind.build(o), data, loss), probe_in)
+    (
+        BurnProbe::new(model, kind.build(o), data, Box::new(loss) as Loss),
+        probe_in,
+    )
 }
 
 fn train(probe: &mut impl lrfind::Probe, steps: usize) -> Vec<f64> {

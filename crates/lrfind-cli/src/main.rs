@@ -25,19 +25,19 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the range test on a real model and dataset (default: digits + MLP + AdamW).
-    Find(find::Args),
+    Find(Box<find::Args>),
     /// Analyze a range-test curve recorded by any tool (CSV or JSON with lr and loss).
     Analyze(analyze::Args),
     /// Print or plot a learning-rate schedule (PyTorch's numbers), optionally from a finder's JSON.
-    Schedule(schedule::Args),
+    Schedule(Box<schedule::Args>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Find(args) => find::run(args),
+        Command::Find(args) => find::run(*args),
         Command::Analyze(args) => analyze::run(args),
-        Command::Schedule(args) => schedule::run(args),
+        Command::Schedule(args) => schedule::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -275,58 +275,6 @@ fn draw_derivative<DB: DrawingBackend>(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{analyze, Curve};
-
-    fn analysis() -> Analysis {
-        let lr: Vec<f64> = (0..100)
-            .map(|i| 1e-7 * 10f64.powf(i as f64 * 8.0 / 99.0))
-            .collect();
-        let loss = lr
-            .iter()
-            .map(|l: &f64| (l.log10() + 3.0).powi(2) * 0.05 + 0.3)
-            .collect();
-        analyze(
-            &Curve {
-                lr,
-                loss,
-                raw_loss: None,
-            },
-            &Default::default(),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn writes_png_and_svg_atomically() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["c.png", "c.svg"] {
-            let path = dir.path().join(name);
-            plot_analysis(&analysis(), 5, "test", &path).unwrap();
-            let bytes = std::fs::read(&path).unwrap();
-            assert!(bytes.len() > 1000, "{name} is {} bytes", bytes.len());
-        }
-        assert!(std::fs::read(dir.path().join("c.png"))
-            .unwrap()
-            .starts_with(b"\x89PNG"));
-        let svg = std::fs::read_to_string(dir.path().join("c.svg")).unwrap();
-        assert!(svg.contains("valley") && svg.contains("<svg"));
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 2, "no partial files left: {names:?}");
-    }
-
-    #[test]
-    fn unknown_extension_is_refused() {
-        let err = plot_analysis(&analysis(), 5, "t", Path::new("x.gif")).unwrap_err();
-        assert!(matches!(err, PlotError::UnknownFormat(_)));
-    }
-}
-
 struct ScheduleFigure<'a> {
     title: &'a str,
     lrs: &'a [f64],
@@ -422,4 +370,56 @@ fn finish(result: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), Plo
             source,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{analyze, Curve};
+
+    fn analysis() -> Analysis {
+        let lr: Vec<f64> = (0..100)
+            .map(|i| 1e-7 * 10f64.powf(i as f64 * 8.0 / 99.0))
+            .collect();
+        let loss = lr
+            .iter()
+            .map(|l: &f64| (l.log10() + 3.0).powi(2) * 0.05 + 0.3)
+            .collect();
+        analyze(
+            &Curve {
+                lr,
+                loss,
+                raw_loss: None,
+            },
+            &Default::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn writes_png_and_svg_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["c.png", "c.svg"] {
+            let path = dir.path().join(name);
+            plot_analysis(&analysis(), 5, "test", &path).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(bytes.len() > 1000, "{name} is {} bytes", bytes.len());
+        }
+        assert!(std::fs::read(dir.path().join("c.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG"));
+        let svg = std::fs::read_to_string(dir.path().join("c.svg")).unwrap();
+        assert!(svg.contains("valley") && svg.contains("<svg"));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no partial files left: {names:?}");
+    }
+
+    #[test]
+    fn unknown_extension_is_refused() {
+        let err = plot_analysis(&analysis(), 5, "t", Path::new("x.gif")).unwrap_err();
+        assert!(matches!(err, PlotError::UnknownFormat(_)));
+    }
 }

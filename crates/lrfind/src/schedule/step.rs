@@ -28,7 +28,7 @@ impl Schedule for StepDecay {
     }
     fn step(&mut self, _: Option<f64>) -> Result<(), ScheduleError> {
         self.t += 1;
-        if self.t % self.step_size == 0 {
+        if self.t.is_multiple_of(self.step_size) {
             self.lr *= self.gamma;
         }
         Ok(())

@@ -49,7 +49,7 @@ pub fn bounds(lrs: &[f64], losses: &[f64]) -> Result<Bounds, SuggestError> {
             |best, (i, l)| if l > best.1 { (i, l) } else { best },
         );
     let drop = top - low;
-    if !(drop > 0.0) || !drop.is_finite() {
+    if !drop.is_finite() || drop <= 0.0 {
         return Err(SuggestError::NoDescent);
     }
     let first_below = |from: usize, level: f64| {

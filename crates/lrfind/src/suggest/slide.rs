@@ -30,7 +30,11 @@ impl Default for SlideParams {
 /// Needs more than `lr_diff` points (fastai raises an IndexError otherwise). `index` is the point
 /// nearest the suggestion on a log scale.
 pub fn slide(lrs: &[f64], losses: &[f64], params: SlideParams) -> Result<Suggestion, SuggestError> {
-    if !(params.thresh >= 0.0) || !(params.adjust_value > 0.0) || !params.adjust_value.is_finite() {
+    if params.thresh.is_nan()
+        || params.thresh < 0.0
+        || !params.adjust_value.is_finite()
+        || params.adjust_value <= 0.0
+    {
         return Err(SuggestError::InvalidParameter(format!(
             "slide needs thresh ≥ 0 and a finite adjust_value > 0 (got {} and {})",
             params.thresh, params.adjust_value
@@ -46,7 +50,7 @@ pub fn slide(lrs: &[f64], losses: &[f64], params: SlideParams) -> Result<Suggest
     loop {
         let diff = (grad[r] - grad[l]).abs();
         // NaN compares false, so a NaN gradient stops the slide as in NumPy.
-        if !(diff > thresh) {
+        if diff.is_nan() || diff <= thresh {
             break;
         }
         local = l;
