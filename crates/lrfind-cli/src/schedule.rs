@@ -147,6 +147,15 @@ pub struct Args {
     pub plot: Option<PathBuf>,
 }
 
+impl Kind {
+    /// The kebab-case name given on the command line.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+}
+
 /// Which flags each kind takes; anything else given is an error.
 fn allowed(kind: Kind) -> &'static [&'static str] {
     match kind {
@@ -236,10 +245,7 @@ impl ScheduleFlags {
 
     /// Builds the schedule of `kind` from these flags; `lr` is the base rate, `steps` the run length.
     pub fn build(&self, kind: Kind, lr: Option<f64>, steps: usize) -> Result<Box<dyn Schedule>> {
-        let kind_name = kind
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default();
+        let kind_name = kind.name();
         if let Some(flag) = self
             .given()
             .into_iter()
@@ -488,11 +494,7 @@ pub fn run(mut args: Args) -> Result<()> {
     let mut schedule = args.flags.build(args.kind, args.lr, args.steps)?;
     let (lrs, moms) =
         sched::sequence(schedule.as_mut(), args.steps, metrics.as_deref()).map_err(bad_input)?;
-    let kind = args
-        .kind
-        .to_possible_value()
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default();
+    let kind = args.kind.name();
     if let Some(plot) = &args.plot {
         lrfind::plot::plot_schedule(&format!("{kind} schedule"), &lrs, moms.as_deref(), plot)
             .map_err(bad_input)?;

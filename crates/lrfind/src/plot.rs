@@ -3,6 +3,7 @@
 
 use crate::analysis::{Analysis, Outcome};
 use crate::suggest::sma_derivative;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -174,6 +175,35 @@ fn lr_range(analysis: &Analysis) -> (f64, f64) {
     (lr[0], lr[lr.len() - 1].max(lr[0] * 1.0001))
 }
 
+type LrChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
+
+/// A panel with a log-scale lr axis and its mesh drawn, ready for series.
+fn lr_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: Option<&str>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    y_desc: &str,
+) -> Result<LrChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64);
+    if let Some(title) = caption {
+        builder.caption(title, ("sans-serif", 22));
+    }
+    let mut chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("learning rate (log scale)")
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| format!("{x:.0e}"))
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    Ok(chart)
+}
+
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 fn draw_loss<DB: DrawingBackend>(
@@ -185,19 +215,7 @@ fn draw_loss<DB: DrawingBackend>(
     let window = a.skip_start..curve.len() - a.skip_end;
     let (y0, y1) = padded_range(curve.loss[window].iter().copied());
     let (x0, x1) = lr_range(a);
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
-    chart
-        .configure_mesh()
-        .x_desc("learning rate (log scale)")
-        .y_desc("loss")
-        .x_label_formatter(&|x| format!("{x:.0e}"))
-        .label_style(("sans-serif", 14))
-        .draw()?;
+    let mut chart = lr_chart(area, Some(title), (x0, x1), (y0, y1), "loss")?;
     let clamp = |y: f64| y.clamp(y0, y1);
     chart
         .draw_series(LineSeries::new(
@@ -252,18 +270,8 @@ fn draw_derivative<DB: DrawingBackend>(
     let window = a.skip_start.max(w.min(curve.len() - 1))..curve.len() - a.skip_end;
     let (y0, y1) = padded_range(d[window.clone()].iter().copied());
     let (x0, x1) = lr_range(a);
-    let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
-    chart
-        .configure_mesh()
-        .x_desc("learning rate (log scale)")
-        .y_desc(format!("Δloss / iteration (sma {w})"))
-        .x_label_formatter(&|x| format!("{x:.0e}"))
-        .label_style(("sans-serif", 14))
-        .draw()?;
+    let y_desc = format!("Δloss / iteration (sma {w})");
+    let mut chart = lr_chart(area, None, (x0, x1), (y0, y1), &y_desc)?;
     let points = window.map(|i| (curve.lr[i], d[i].clamp(y0, y1)));
     chart.draw_series(LineSeries::new(
         points,
