@@ -12,6 +12,7 @@ pub mod data;
 pub mod model;
 pub mod optim;
 pub mod probe;
+pub mod task;
 
 pub use data::{BatchSource, ClassBatches};
 pub use probe::BurnProbe;

@@ -107,3 +107,78 @@ impl Classifier for Cnn {
         self.head.forward(x.reshape([batch, 32 * 5 * 5]))
     }
 }
+
+/// A small character-level language model (`shared/REFERENCE.md`): token + learned position
+/// embeddings, a pre-norm transformer encoder with a causal mask, a final layer norm and a linear
+/// head over the vocabulary. With d 128, 4 heads, 2 layers, ff 512: ≈ 420k parameters.
+#[derive(Module, Debug)]
+pub struct CharLm {
+    tokens: burn::nn::Embedding,
+    positions: burn::nn::Embedding,
+    encoder: burn::nn::transformer::TransformerEncoder,
+    norm: burn::nn::LayerNorm,
+    head: Linear,
+}
+
+/// Shape of a [`CharLm`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CharLmShape {
+    pub vocab: usize,
+    pub seq_len: usize,
+    pub d_model: usize,
+    pub heads: usize,
+    pub layers: usize,
+}
+
+impl CharLmShape {
+    /// The reference shape: d 128, 4 heads, 2 layers, context 64.
+    pub fn reference(vocab: usize) -> CharLmShape {
+        CharLmShape {
+            vocab,
+            seq_len: 64,
+            d_model: 128,
+            heads: 4,
+            layers: 2,
+        }
+    }
+}
+
+impl CharLm {
+    pub fn new(shape: CharLmShape, device: &Device) -> CharLm {
+        use burn::nn::transformer::TransformerEncoderConfig;
+        use burn::nn::{EmbeddingConfig, LayerNormConfig};
+        let d = shape.d_model;
+        let lm = CharLm {
+            tokens: EmbeddingConfig::new(shape.vocab, d).init(device),
+            positions: EmbeddingConfig::new(shape.seq_len, d).init(device),
+            encoder: TransformerEncoderConfig::new(d, 4 * d, shape.heads, shape.layers)
+                .with_norm_first(true)
+                .with_dropout(0.0)
+                .init(device),
+            norm: LayerNormConfig::new(d).init(device),
+            head: LinearConfig::new(d, shape.vocab).init(device),
+        };
+        let _ = lm
+            .forward(Tensor::zeros([1, shape.seq_len], device))
+            .into_data();
+        lm
+    }
+
+    /// Logits `[batch, seq, vocab]` for tokens `[batch, seq]` (seq ≤ the shape's seq_len); each
+    /// position sees only itself and earlier ones.
+    pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        use burn::nn::attention::generate_autoregressive_mask;
+        use burn::nn::transformer::TransformerEncoderInput;
+        let [batch, seq] = tokens.dims();
+        let device = tokens.device();
+        let positions = Tensor::<1, Int>::arange(0..seq as i64, &device)
+            .reshape([1, seq])
+            .repeat_dim(0, batch);
+        let x = self.tokens.forward(tokens) + self.positions.forward(positions);
+        let mask = generate_autoregressive_mask(batch, seq, &device);
+        let x = self
+            .encoder
+            .forward(TransformerEncoderInput::new(x).mask_attn(mask));
+        self.head.forward(self.norm.forward(x))
+    }
+}

@@ -7,6 +7,7 @@ mod exit;
 mod find;
 mod output;
 mod schedule;
+mod task;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -312,3 +312,150 @@ fn model_and_dataset_must_fit() {
         .code(2)
         .stderr(predicate::str::contains("/no/such/dir"));
 }
+
+/// A CSV with three numeric features; `label` is a string class, `y` a real-valued target.
+fn write_table(path: &Path) {
+    let mut text = String::from("a,b,c,label,y\n");
+    let mut state = 7u64;
+    let mut noise = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    for i in 0..400 {
+        let (a, b, c) = (noise() * 4.0, noise() * 4.0, noise());
+        let label = ["red", "green", "blue"][i % 3];
+        let shift = (i % 3) as f64 * 2.0;
+        text += &format!(
+            "{:.4},{:.4},{:.4},{label},{:.4}\n",
+            a + shift,
+            b - shift,
+            c,
+            50.0 + 30.0 * a - 20.0 * b + noise()
+        );
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn csv_classification_and_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("table.csv");
+    write_table(&table);
+    for (target, kind) in [("label", "classes"), ("y", "values")] {
+        let out = dir.path().join(target);
+        lrfind()
+            .args(["find", "--dataset", "csv", "--target", target, "--csv"])
+            .arg(&table)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let v = read_json(&out.join("lr_find.json"));
+        assert_eq!(v["config"]["target"], target);
+        let losses: Vec<f64> = v["curve"]["raw_loss"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap_or(f64::NAN))
+            .collect();
+        // The loss falls below where it started: the model learns before the lr blows up.
+        let first = losses[..5].iter().sum::<f64>() / 5.0;
+        let best = losses.iter().cloned().fold(f64::INFINITY, f64::min);
+        assert!(best < 0.7 * first, "{kind}: first {first}, best {best}");
+    }
+    // Bad CSV input names file, line and column, before any training.
+    std::fs::write(dir.path().join("bad.csv"), "a,y\n1,2\nx,3\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--target".into(), "y".into()], "--csv FILE"),
+        (
+            vec!["--csv".into(), table.display().to_string()],
+            "--target COLUMN",
+        ),
+        (
+            vec![
+                "--csv".into(),
+                table.display().to_string(),
+                "--target".into(),
+                "nope".into(),
+            ],
+            "no column named \"nope\"",
+        ),
+        (
+            vec![
+                "--csv".into(),
+                dir.path().join("bad.csv").display().to_string(),
+                "--target".into(),
+                "y".into(),
+            ],
+            "line 3, column \"a\": \"x\" is not a number",
+        ),
+        (
+            vec![
+                "--csv".into(),
+                table.display().to_string(),
+                "--target".into(),
+                "y".into(),
+                "--model".into(),
+                "cnn".into(),
+            ],
+            "--model cnn does not fit --dataset csv",
+        ),
+    ];
+    for (args, msg) in cases {
+        lrfind()
+            .args(["find", "--dataset", "csv"])
+            .args(&args)
+            .arg("--out")
+            .arg(dir.path().join("bad"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(msg));
+    }
+}
+
+#[test]
+fn text_with_the_char_transformer() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus.txt");
+    let line = "To be, or not to be, that is the question: whether 'tis nobler in the mind.\n";
+    std::fs::write(&corpus, line.repeat(40)).unwrap();
+    let out = dir.path().join("out");
+    lrfind()
+        .args([
+            "find",
+            "--dataset",
+            "text",
+            "--seq-len",
+            "16",
+            "--batch-size",
+            "8",
+        ])
+        .args(["--num-iter", "30", "--text"])
+        .arg(&corpus)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let v = read_json(&out.join("lr_find.json"));
+    assert_eq!(v["config"]["model"], "charlm");
+    assert!(v["points"].as_u64().unwrap() >= 10);
+    lrfind()
+        .args(["find", "--dataset", "text", "--model", "mlp", "--text"])
+        .arg(&corpus)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not fit"));
+    std::fs::write(&corpus, "too short").unwrap();
+    lrfind()
+        .args(["find", "--dataset", "text", "--text"])
+        .arg(&corpus)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a corpus needs at least"));
+}

@@ -2,6 +2,8 @@
 
 pub mod digits;
 pub mod idx;
+pub mod table;
+pub mod text;
 
 use burn::prelude::*;
 use std::convert::Infallible;
@@ -50,42 +52,48 @@ pub struct ClassBatch {
     pub targets: Tensor<1, Int>,
 }
 
-/// Mini-batches of a [`Classification`] set, shuffled once with a seed and built once on the
-/// device, then served round-robin: no per-step copying of the dataset.
+/// Mini-batches built once (on the device) and served round-robin: no per-step copying of the
+/// dataset. Cloning shares the batches and copies only the position.
 #[derive(Debug, Clone)]
-pub struct ClassBatches {
-    batches: std::sync::Arc<Vec<ClassBatch>>,
+pub struct Batches<B> {
+    batches: std::sync::Arc<Vec<B>>,
     next: usize,
 }
 
-impl ClassBatches {
-    /// Splits `data` into batches of `batch_size` (the last, smaller one is dropped when there is
-    /// more than one batch, as PyTorch's `drop_last`), in an order shuffled by `seed`.
-    pub fn new(
-        data: &Classification,
+impl<B> Batches<B> {
+    /// Splits items `0..n` into batches of `batch_size`, in an order shuffled by `seed`, and builds
+    /// each with `make(rows)`. The last, smaller batch is dropped when there is more than one
+    /// batch, as PyTorch's `drop_last`. `n` must be at least 1.
+    pub fn build(
+        n: usize,
         batch_size: usize,
         seed: u64,
-        device: &Device,
-    ) -> ClassBatches {
-        let mut order: Vec<usize> = (0..data.len()).collect();
+        make: impl FnMut(&[usize]) -> B,
+    ) -> Batches<B> {
+        Self::build_with(n, batch_size, seed, true, make)
+    }
+
+    /// As [`Batches::build`], but `drop_last: false` keeps the last, smaller batch (for
+    /// evaluation, where every row counts).
+    pub fn build_with(
+        n: usize,
+        batch_size: usize,
+        seed: u64,
+        drop_last: bool,
+        mut make: impl FnMut(&[usize]) -> B,
+    ) -> Batches<B> {
+        let mut order: Vec<usize> = (0..n).collect();
         shuffle(&mut order, seed);
-        let full = data.len() / batch_size.max(1);
-        let count = if full == 0 { 1 } else { full };
+        let batch_size = batch_size.max(1);
+        let count = if drop_last {
+            (n / batch_size).max(1)
+        } else {
+            n.div_ceil(batch_size).max(1)
+        };
         let batches = (0..count)
-            .map(|b| {
-                let rows = &order[b * batch_size..((b + 1) * batch_size).min(order.len())];
-                let mut x = Vec::with_capacity(rows.len() * data.dim);
-                for &r in rows {
-                    x.extend_from_slice(&data.features[r * data.dim..(r + 1) * data.dim]);
-                }
-                let y: Vec<i64> = rows.iter().map(|&r| data.labels[r]).collect();
-                ClassBatch {
-                    inputs: Tensor::from_data(TensorData::new(x, [rows.len(), data.dim]), device),
-                    targets: Tensor::from_data(TensorData::new(y, [rows.len()]), device),
-                }
-            })
+            .map(|b| make(&order[b * batch_size..((b + 1) * batch_size).min(n)]))
             .collect();
-        ClassBatches {
+        Batches {
             batches: std::sync::Arc::new(batches),
             next: 0,
         }
@@ -99,15 +107,100 @@ impl ClassBatches {
     pub fn is_empty(&self) -> bool {
         self.batches.is_empty()
     }
+
+    /// All batches of one pass, in serving order from the first (for evaluation).
+    pub fn all(&self) -> &[B] {
+        &self.batches
+    }
 }
 
-impl BatchSource for ClassBatches {
-    type Batch = ClassBatch;
+impl<B: Clone> BatchSource for Batches<B> {
+    type Batch = B;
     type Error = Infallible;
-    fn next_batch(&mut self) -> Result<ClassBatch, Infallible> {
+    fn next_batch(&mut self) -> Result<B, Infallible> {
         let batch = self.batches[self.next].clone();
         self.next = (self.next + 1) % self.batches.len();
         Ok(batch)
+    }
+}
+
+/// Gathers rows `rows` of a row-major matrix with `dim` columns.
+pub(crate) fn gather<T: Copy>(values: &[T], dim: usize, rows: &[usize]) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows.len() * dim);
+    for &r in rows {
+        out.extend_from_slice(&values[r * dim..(r + 1) * dim]);
+    }
+    out
+}
+
+/// A dataset that can gather any of its rows into a batch on a device.
+pub trait Rows {
+    type Batch;
+    /// Number of rows (examples).
+    fn rows(&self) -> usize;
+    /// The batch of rows `rows`, in that order.
+    fn batch(&self, rows: &[usize], device: &Device) -> Self::Batch;
+}
+
+impl<B> Batches<B> {
+    /// Training batches of `data`: shuffled with `seed`, the last smaller batch dropped.
+    pub fn training<D: Rows<Batch = B>>(
+        data: &D,
+        batch_size: usize,
+        seed: u64,
+        device: &Device,
+    ) -> Batches<B> {
+        Batches::build(data.rows(), batch_size, seed, |rows| {
+            data.batch(rows, device)
+        })
+    }
+
+    /// Evaluation batches of `data`: every row once (shuffling does not change a mean).
+    pub fn held_out<D: Rows<Batch = B>>(
+        data: &D,
+        batch_size: usize,
+        device: &Device,
+    ) -> Batches<B> {
+        Batches::build_with(data.rows(), batch_size, 0, false, |rows| {
+            data.batch(rows, device)
+        })
+    }
+}
+
+/// Mini-batches of a [`Classification`] set.
+pub type ClassBatches = Batches<ClassBatch>;
+
+impl Rows for Classification {
+    type Batch = ClassBatch;
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn batch(&self, rows: &[usize], device: &Device) -> ClassBatch {
+        ClassBatch {
+            inputs: Tensor::from_data(
+                TensorData::new(
+                    gather(&self.features, self.dim, rows),
+                    [rows.len(), self.dim],
+                ),
+                device,
+            ),
+            targets: Tensor::from_data(
+                TensorData::new(gather(&self.labels, 1, rows), [rows.len()]),
+                device,
+            ),
+        }
+    }
+}
+
+impl Batches<ClassBatch> {
+    /// Training batches of `data` (see [`Batches::training`]).
+    pub fn new(
+        data: &Classification,
+        batch_size: usize,
+        seed: u64,
+        device: &Device,
+    ) -> ClassBatches {
+        Batches::training(data, batch_size, seed, device)
     }
 }
 

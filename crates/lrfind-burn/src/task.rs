@@ -1,0 +1,171 @@
+//! What a model is trained on and scored by: a loss for training steps and held-out metrics.
+
+use crate::data::table::RegBatch;
+use crate::data::text::TextBatch;
+use crate::data::ClassBatch;
+use crate::model::{CharLm, Classifier, Mlp};
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig, MseLoss, Reduction};
+use burn::prelude::*;
+
+/// Sums over held-out batches; [`Score::summary`] turns them into means.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Score {
+    /// Sum of per-example losses.
+    pub loss: f64,
+    /// Examples scored (rows, or predicted characters).
+    pub count: usize,
+    /// Correct predictions (classification) or sum of squared errors (regression).
+    pub hits: f64,
+}
+
+/// Mean held-out loss and the task's own metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Metric {
+    Accuracy(f64),
+    /// Root mean squared error in the target's units.
+    Rmse(f64),
+}
+
+impl Score {
+    pub fn add(self, other: Score) -> Score {
+        Score {
+            loss: self.loss + other.loss,
+            count: self.count + other.count,
+            hits: self.hits + other.hits,
+        }
+    }
+
+    pub fn mean_loss(&self) -> f64 {
+        self.loss / self.count.max(1) as f64
+    }
+}
+
+/// A loss to train on and a score to evaluate with, for one kind of batch.
+pub trait Task<M>: Clone {
+    type Batch: Clone;
+    /// Mean loss of `batch` (a one-element tensor that can be back-propagated).
+    fn loss(&self, model: &M, batch: &Self::Batch) -> Tensor<1>;
+    /// Loss and metric sums of `model` on `batch` (no gradients needed).
+    fn score(&self, model: &M, batch: &Self::Batch) -> Score;
+    /// The metric from summed scores.
+    fn metric(&self, score: &Score) -> Metric;
+}
+
+/// Cross-entropy on class logits; accuracy.
+#[derive(Debug, Clone)]
+pub struct Classify {
+    loss: CrossEntropyLoss,
+}
+
+impl Classify {
+    pub fn new(device: &Device) -> Classify {
+        Classify {
+            loss: CrossEntropyLossConfig::new().init(device),
+        }
+    }
+}
+
+/// Loss sum and correct count of `logits` `[n, classes]` against `targets` `[n]`.
+fn class_score(ce: &CrossEntropyLoss, logits: Tensor<2>, targets: Tensor<1, Int>) -> Score {
+    let n = targets.dims()[0];
+    let correct = logits
+        .clone()
+        .argmax(1)
+        .flatten::<1>(0, 1)
+        .equal(targets.clone())
+        .int()
+        .sum()
+        .into_scalar::<i64>();
+    let loss = ce.forward(logits, targets).into_scalar::<f32>() as f64;
+    Score {
+        loss: loss * n as f64,
+        count: n,
+        hits: correct as f64,
+    }
+}
+
+impl<M: Classifier> Task<M> for Classify {
+    type Batch = ClassBatch;
+    fn loss(&self, model: &M, batch: &ClassBatch) -> Tensor<1> {
+        self.loss
+            .forward(model.logits(batch.inputs.clone()), batch.targets.clone())
+    }
+    fn score(&self, model: &M, batch: &ClassBatch) -> Score {
+        class_score(
+            &self.loss,
+            model.logits(batch.inputs.clone()),
+            batch.targets.clone(),
+        )
+    }
+    fn metric(&self, score: &Score) -> Metric {
+        Metric::Accuracy(score.hits / score.count.max(1) as f64)
+    }
+}
+
+/// Mean squared error on standardised targets; RMSE in the target's units.
+#[derive(Debug, Clone)]
+pub struct Regress {
+    /// Standard deviation the targets were divided by.
+    pub target_std: f64,
+}
+
+impl Task<Mlp> for Regress {
+    type Batch = RegBatch;
+    fn loss(&self, model: &Mlp, batch: &RegBatch) -> Tensor<1> {
+        MseLoss::new().forward(
+            model.forward(batch.inputs.clone()),
+            batch.targets.clone(),
+            Reduction::Mean,
+        )
+    }
+    fn score(&self, model: &Mlp, batch: &RegBatch) -> Score {
+        let n = batch.targets.dims()[0];
+        let loss = self.loss(model, batch).into_scalar::<f32>() as f64 * n as f64;
+        Score {
+            loss,
+            count: n,
+            hits: loss,
+        }
+    }
+    fn metric(&self, score: &Score) -> Metric {
+        Metric::Rmse((score.hits / score.count.max(1) as f64).sqrt() * self.target_std)
+    }
+}
+
+/// Next-character cross-entropy; per-character accuracy.
+#[derive(Debug, Clone)]
+pub struct NextChar {
+    loss: CrossEntropyLoss,
+}
+
+impl NextChar {
+    pub fn new(device: &Device) -> NextChar {
+        NextChar {
+            loss: CrossEntropyLossConfig::new().init(device),
+        }
+    }
+
+    fn flat(model: &CharLm, batch: &TextBatch) -> (Tensor<2>, Tensor<1, Int>) {
+        let logits = model.forward(batch.inputs.clone());
+        let [b, t, v] = logits.dims();
+        (
+            logits.reshape([b * t, v]),
+            batch.targets.clone().reshape([b * t]),
+        )
+    }
+}
+
+impl Task<CharLm> for NextChar {
+    type Batch = TextBatch;
+    fn loss(&self, model: &CharLm, batch: &TextBatch) -> Tensor<1> {
+        let (logits, targets) = Self::flat(model, batch);
+        self.loss.forward(logits, targets)
+    }
+    fn score(&self, model: &CharLm, batch: &TextBatch) -> Score {
+        let (logits, targets) = Self::flat(model, batch);
+        class_score(&self.loss, logits, targets)
+    }
+    fn metric(&self, score: &Score) -> Metric {
+        Metric::Accuracy(score.hits / score.count.max(1) as f64)
+    }
+}
