@@ -1,42 +1,49 @@
-//! Range-test iterations per second on digits-MLP (AdamW, batch 64), with and without the finder
-//! around the same training step: the finder's own overhead per step.
+//! Range-test speed on the three reference tasks (`shared/REFERENCE.md`), each with and without
+//! the finder around the same training step (the finder's own overhead per step):
+//! - digits MLP 64-128-128-10, AdamW, batch 64 (200 steps);
+//! - the CNN on 28×28 images, AdamW, batch 64 (20 steps; random images: speed does not depend on
+//!   pixel values);
+//! - the char transformer (d 128, 4 heads, 2 layers, T 64), AdamW, batch 32 (5 steps).
+//!
+//! Set-up (data, batches, model) stays outside the timing; only the steps are measured.
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use lrfind::{Probe, RangeTestConfig};
-use lrfind_burn::data::{digits, ClassBatch, ClassBatches};
-use lrfind_burn::model::{seeded, Mlp};
+use lrfind_burn::data::text::Windows;
+use lrfind_burn::data::{digits, Batches, Classification};
+use lrfind_burn::model::{seeded, CharLm, CharLmShape, Cnn, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
+use lrfind_burn::task::{Classify, NextChar, Task};
 use lrfind_burn::BurnProbe;
 
-const STEPS: usize = 200;
-
-fn probe() -> BurnProbe<Mlp, ClassBatches, impl FnMut(&Mlp, &ClassBatch) -> Tensor<1>> {
-    let device = Device::flex().autodiff();
-    let (train, _) = digits::split();
-    let data = ClassBatches::new(&train, 64, 0, &device);
-    let model = seeded(0, &device, |d| Mlp::new(&[64, 128, 128, 10], d));
-    let ce = CrossEntropyLossConfig::new().init(&device);
-    let loss =
-        move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
-    BurnProbe::new(
-        model,
-        OptimizerKind::AdamW.build(OptimizerOptions::default()),
-        data,
-        loss,
-    )
+/// A probe over `model`, `task` and `data` with AdamW (PyTorch defaults).
+fn probe<M, T>(
+    model: M,
+    task: T,
+    data: Batches<T::Batch>,
+) -> BurnProbe<M, Batches<T::Batch>, impl FnMut(&M, &T::Batch) -> Tensor<1>>
+where
+    M: Module + Clone,
+    T: Task<M>,
+{
+    let loss = move |m: &M, b: &T::Batch| task.loss(m, b);
+    let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
+    BurnProbe::new(model, optimizer, data, loss)
 }
 
-fn bench(c: &mut Criterion) {
-    let mut group = c.benchmark_group("digits_mlp_adamw_200_steps");
+/// Times `steps` bare training steps against a range test of `steps` iterations.
+fn compare<P: Probe>(c: &mut Criterion, name: &str, steps: usize, make: impl Fn() -> P + Copy)
+where
+    P::Error: std::fmt::Debug,
+{
+    let mut group = c.benchmark_group(format!("{name}_{steps}_steps"));
     group.sample_size(10);
-    // Set-up (data, batches, model) stays outside the timing; only the 200 steps are measured.
     group.bench_function("bare_training_loop", |b| {
         b.iter_batched(
-            probe,
+            make,
             |mut p| {
-                for _ in 0..STEPS {
+                for _ in 0..steps {
                     p.step(1e-4).unwrap();
                 }
                 p
@@ -46,18 +53,59 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("range_test", |b| {
         let config = RangeTestConfig {
-            num_iter: STEPS,
+            num_iter: steps,
             end_lr: 1e-3,
             stop_div: None,
             ..Default::default()
         };
         b.iter_batched(
-            probe,
+            make,
             |mut p| lrfind::run(&mut p, config, &mut ()).unwrap(),
             BatchSize::LargeInput,
         )
     });
     group.finish();
+}
+
+/// `n` random 28×28 "images" with 10 classes.
+fn random_images(n: usize) -> Classification {
+    let mut state = 1u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    Classification {
+        features: (0..n * 784)
+            .map(|_| (next() % 256) as f32 / 255.0)
+            .collect(),
+        labels: (0..n).map(|_| (next() % 10) as i64).collect(),
+        dim: 784,
+        classes: 10,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let device = Device::flex().autodiff();
+    let (digits, _) = digits::split();
+    compare(c, "digits_mlp_adamw", 200, || {
+        let model = seeded(0, &device, |d| Mlp::new(&[64, 128, 128, 10], d));
+        let data = Batches::training(&digits, 64, 0, &device);
+        probe(model, Classify::new(&device), data)
+    });
+    let images = random_images(640);
+    compare(c, "cnn_adamw_batch64", 20, || {
+        let model = seeded(0, &device, |d| Cnn::new(10, d));
+        let data = Batches::training(&images, 64, 0, &device);
+        probe(model, Classify::new(&device), data)
+    });
+    let tokens: Vec<i64> = (0..32 * 65 * 4i64).map(|i| i * 7919 % 65).collect();
+    compare(c, "charlm_adamw_batch32", 5, || {
+        let model = seeded(0, &device, |d| CharLm::new(CharLmShape::reference(65), d));
+        let data = Batches::training(&Windows::new(&tokens, 64, usize::MAX), 32, 0, &device);
+        probe(model, NextChar::new(&device), data)
+    });
 }
 
 criterion_group!(benches, bench);
