@@ -12,7 +12,9 @@ pub mod data;
 pub mod model;
 pub mod optim;
 pub mod probe;
+pub mod scheduler;
 pub mod task;
 
 pub use data::{BatchSource, ClassBatches};
 pub use probe::BurnProbe;
+pub use scheduler::BurnScheduler;

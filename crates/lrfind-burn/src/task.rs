@@ -169,3 +169,10 @@ impl Task<CharLm> for NextChar {
         Metric::Accuracy(score.hits / score.count.max(1) as f64)
     }
 }
+
+/// Scores `model` on every batch of `batches`, summed.
+pub fn evaluate<M, T: Task<M>>(task: &T, model: &M, batches: &[T::Batch]) -> Score {
+    batches
+        .iter()
+        .fold(Score::default(), |acc, b| acc.add(task.score(model, b)))
+}
