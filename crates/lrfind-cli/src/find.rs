@@ -14,9 +14,9 @@ use lrfind::{
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::task::Task;
 use lrfind_burn::BurnProbe;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,6 +25,27 @@ use std::time::Instant;
 pub struct Args {
     #[command(flatten)]
     pub task: TaskArgs,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Micro-batches whose gradients are accumulated per optimizer step.
+    #[arg(long, default_value_t = 1)]
+    pub accumulate: usize,
+    /// Record, for each step, the mean loss over V held-out batches (Smith's variant) instead of
+    /// the training batch's loss; 0 turns it off.
+    #[arg(long, default_value_t = 0)]
+    pub val_batches: usize,
+    /// Where lr_find.json, lr_find.csv and lr_find.png go.
+    #[arg(long, default_value = "lrfind-out")]
+    pub out: PathBuf,
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    #[command(flatten)]
+    pub suggest: SuggestArgs,
+}
+
+/// The range test's own flags (shared by `find` and `train`).
+#[derive(Parser, Debug, Clone)]
+pub struct RangeArgs {
     #[arg(long, default_value_t = 1e-7)]
     pub start_lr: f64,
     #[arg(long, default_value_t = 10.0)]
@@ -40,20 +61,125 @@ pub struct Args {
     pub smoothing: String,
     #[arg(long, default_value_t = 0.98)]
     pub beta: f64,
-    /// Micro-batches whose gradients are accumulated per optimizer step.
-    #[arg(long, default_value_t = 1)]
-    pub accumulate: usize,
-    /// Record, for each step, the mean loss over V held-out batches (Smith's variant) instead of
-    /// the training batch's loss; 0 turns it off.
-    #[arg(long, default_value_t = 0)]
-    pub val_batches: usize,
-    /// Where lr_find.json, lr_find.csv and lr_find.png go.
-    #[arg(long, default_value = "lrfind-out")]
-    pub out: PathBuf,
-    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
-    pub format: String,
-    #[command(flatten)]
-    pub suggest: SuggestArgs,
+}
+
+impl RangeArgs {
+    pub fn config(&self) -> RangeTestConfig {
+        RangeTestConfig {
+            start_lr: self.start_lr,
+            end_lr: self.end_lr,
+            num_iter: self.num_iter,
+            ramp: if self.ramp == "linear" {
+                Ramp::Linear
+            } else {
+                Ramp::Exp
+            },
+            smoothing: if self.smoothing == "none" {
+                Smoothing::None
+            } else {
+                Smoothing::Ema { beta: self.beta }
+            },
+            stop_div: self.stop_div.0,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "start_lr": self.start_lr, "end_lr": self.end_lr, "num_iter": self.num_iter,
+            "ramp": self.ramp, "smoothing": self.smoothing, "beta": self.beta,
+            "stop_div": self.stop_div.0,
+        })
+    }
+}
+
+/// Runs a range test on `probe` with a progress bar; `stop` (Ctrl-C) interrupts it. The probe's
+/// state is restored afterwards, whatever happens.
+pub fn run_with_progress<P: lrfind::Probe>(
+    probe: &mut P,
+    config: RangeTestConfig,
+    stop: &AtomicBool,
+) -> Result<RangeTestResult, RunError<P::Error>> {
+    let bar = progress_bar(config.num_iter as u64);
+    let mut observer = |p: &Progress| {
+        bar.set_position(p.iteration as u64 + 1);
+        bar.set_message(format!(
+            "lr {:.2e}  loss {}",
+            p.lr,
+            p.loss.map_or("—".into(), |l| format!("{l:.4}"))
+        ));
+        if stop.load(Ordering::SeqCst) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let result = lrfind::run(probe, config, &mut observer);
+    bar.finish_and_clear();
+    result
+}
+
+/// A range test that failed part-way still gives its points: reports why and keeps them.
+pub fn keep_partial<E: std::error::Error + Send + Sync + 'static>(
+    result: Result<RangeTestResult, RunError<E>>,
+) -> Result<RangeTestResult> {
+    match result {
+        Ok(r) => Ok(r),
+        Err(RunError::Step {
+            partial,
+            source,
+            iteration,
+        }) => {
+            eprintln!(
+                "lrfind: training step {iteration} failed: {source}; keeping the {} points recorded",
+                partial.curve.len()
+            );
+            Ok(partial)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What a written range test holds: its analysis and its JSON document.
+pub struct Written {
+    pub analysis: lrfind::Analysis,
+    pub doc: Value,
+}
+
+/// Analyses `result` and writes `<stem>.json` (the analyze schema plus `config`, `device`,
+/// `default_method`, `timing`), `<stem>.csv` and `<stem>.png` into `out`, each atomically.
+pub fn write_range_test(
+    out: &Path,
+    stem: &str,
+    result: &RangeTestResult,
+    suggest: &SuggestArgs,
+    config: Value,
+    seconds: f64,
+    title: &str,
+) -> Result<Written> {
+    let options = suggest.options(Smoothing::None, None);
+    let mut analysis = analyze(&result.curve, &options).map_err(bad_input)?;
+    analysis.stopped = result.stopped;
+    let iterations = result.curve.len();
+    let mut doc = analysis.to_json();
+    doc["config"] = config;
+    doc["device"] = json!("flex (CPU)");
+    doc["default_method"] = json!(lrfind::DEFAULT_METHOD.name());
+    doc["timing"] = json!({"iterations": iterations, "seconds": seconds, "iterations_per_second": iterations as f64 / seconds.max(1e-9)});
+    doc["curve"]["raw_loss"] = json!(result.curve.raw_loss);
+    write_atomic(&out.join(format!("{stem}.json")), |w| {
+        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?;
+    write_atomic(&out.join(format!("{stem}.csv")), |w| {
+        result.curve.write_csv(w)
+    })?;
+    lrfind::plot::plot_analysis(
+        &analysis,
+        options.sma_window,
+        title,
+        &out.join(format!("{stem}.png")),
+    )?;
+    Ok(Written { analysis, doc })
 }
 
 /// The range test as a [`Job`] on any task: a progress bar; Ctrl-C (`stop`) interrupts.
@@ -88,23 +214,7 @@ impl Job for RangeTestJob<'_> {
         if let Some(held_out) = valid {
             probe = probe.with_validation(held_out, args.val_batches);
         }
-        let bar = progress_bar(self.config.num_iter as u64);
-        let stop = self.stop;
-        let mut observer = |p: &Progress| {
-            bar.set_position(p.iteration as u64 + 1);
-            bar.set_message(format!(
-                "lr {:.2e}  loss {}",
-                p.lr,
-                p.loss.map_or("—".into(), |l| format!("{l:.4}"))
-            ));
-            if stop.load(Ordering::SeqCst) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        };
-        let result = lrfind::run(&mut probe, self.config, &mut observer);
-        bar.finish_and_clear();
+        let result = run_with_progress(&mut probe, self.config, self.stop);
         Ok(result)
     }
 }
@@ -121,30 +231,9 @@ pub fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-impl Args {
-    fn config(&self) -> RangeTestConfig {
-        RangeTestConfig {
-            start_lr: self.start_lr,
-            end_lr: self.end_lr,
-            num_iter: self.num_iter,
-            ramp: if self.ramp == "linear" {
-                Ramp::Linear
-            } else {
-                Ramp::Exp
-            },
-            smoothing: if self.smoothing == "none" {
-                Smoothing::None
-            } else {
-                Smoothing::Ema { beta: self.beta }
-            },
-            stop_div: self.stop_div.0,
-        }
-    }
-}
-
 pub fn run(args: Args) -> Result<()> {
     // Everything the user controls is checked before any training starts.
-    let config = args.config();
+    let config = args.range.config();
     config.validate().map_err(bad_input)?;
     if args.accumulate == 0 {
         return Err(bad_input("--accumulate must be at least 1"));
@@ -170,56 +259,25 @@ pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let result = with_task(&args.task, held_out, &device, job)?;
     let seconds = started.elapsed().as_secs_f64();
-    let result = match result {
-        Ok(r) => r,
-        Err(lrfind::RunError::Step {
-            partial,
-            source,
-            iteration,
-        }) => {
-            eprintln!("lrfind: training step {iteration} failed: {source}; writing the {} points recorded", partial.curve.len());
-            partial
-        }
-        Err(e) => return Err(e.into()),
-    };
-
-    let options = args.suggest.options(Smoothing::None, None);
-    let mut analysis = analyze(&result.curve, &options).map_err(bad_input)?;
-    analysis.stopped = result.stopped;
+    let result = keep_partial(result)?;
+    let mut config_json = args.task.to_json();
+    for (key, value) in args.range.to_json().as_object().expect("an object") {
+        config_json[key] = value.clone();
+    }
+    config_json["accumulate"] = json!(args.accumulate);
+    config_json["val_batches"] = json!(args.val_batches);
+    let title = format!("LR range test: {}", args.task.title());
+    let Written { analysis, doc } = write_range_test(
+        &args.out,
+        "lr_find",
+        &result,
+        &args.suggest,
+        config_json,
+        seconds,
+        &title,
+    )?;
     let default_method = lrfind::DEFAULT_METHOD;
     let iterations = result.curve.len();
-    let mut doc = analysis.to_json();
-    let mut task_config = args.task.to_json();
-    for (key, value) in json!({
-        "start_lr": config.start_lr, "end_lr": config.end_lr, "num_iter": config.num_iter, "ramp": args.ramp,
-        "smoothing": args.smoothing, "beta": args.beta, "stop_div": config.stop_div,
-        "accumulate": args.accumulate, "val_batches": args.val_batches,
-    })
-    .as_object()
-    .expect("an object")
-    {
-        task_config[key] = value.clone();
-    }
-    doc["config"] = task_config;
-    doc["device"] = json!("flex (CPU)");
-    doc["default_method"] = json!(default_method.name());
-    doc["timing"] = json!({"iterations": iterations, "seconds": seconds, "iterations_per_second": iterations as f64 / seconds.max(1e-9)});
-    doc["curve"]["raw_loss"] = json!(result.curve.raw_loss);
-
-    let json_path = args.out.join("lr_find.json");
-    write_atomic(&json_path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
-        writeln!(w)
-    })?;
-    write_atomic(&args.out.join("lr_find.csv"), |w| result.curve.write_csv(w))?;
-    let title = format!("LR range test: {}", args.task.title());
-    lrfind::plot::plot_analysis(
-        &analysis,
-        options.sma_window,
-        &title,
-        &args.out.join("lr_find.png"),
-    )?;
-
     if args.format == "json" {
         crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
     } else {

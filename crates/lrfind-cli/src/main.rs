@@ -8,6 +8,7 @@ mod find;
 mod output;
 mod schedule;
 mod task;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Find(Box<find::Args>),
     /// Analyze a range-test curve recorded by any tool (CSV or JSON with lr and loss).
     Analyze(analyze::Args),
+    /// Train with the found rate and a schedule; re-find as training goes on.
+    Train(Box<train::Args>),
     /// Print or plot a learning-rate schedule (PyTorch's numbers), optionally from a finder's JSON.
     Schedule(Box<schedule::Args>),
 }
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Find(args) => find::run(*args),
         Command::Analyze(args) => analyze::run(args),
         Command::Schedule(args) => schedule::run(*args),
+        Command::Train(args) => train::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -149,7 +149,7 @@ pub struct Args {
 
 impl Kind {
     /// The kebab-case name given on the command line.
-    fn name(self) -> String {
+    pub fn name(self) -> String {
         self.to_possible_value()
             .map(|v| v.get_name().to_string())
             .unwrap_or_default()
@@ -434,32 +434,45 @@ fn apply_finder(path: &Path, kind: Kind, args: &mut Args) -> Result<String> {
             path.display()
         ))
     };
+    let bounds = match (
+        s["bounds"]["base_lr"].as_f64(),
+        s["bounds"]["max_lr"].as_f64(),
+    ) {
+        (Some(base), Some(max)) => Some((base, max)),
+        _ => None,
+    };
+    let lr = s[&method]["lr"].as_f64();
+    let used = use_rates(kind, &method, lr, bounds, &mut args.lr, &mut args.flags)
+        .map_err(|what| missing(what))?;
+    Ok(format!("{used} in {}", path.display()))
+}
+
+/// Puts a finder's rates where `kind` takes them: cyclic takes the bounds (base_lr, max_lr),
+/// one-cycle the suggestion (`method`'s lr) as max_lr, other kinds the suggestion as lr. Returns
+/// what was used, or the name of the missing suggestion.
+pub fn use_rates<'a>(
+    kind: Kind,
+    method: &'a str,
+    suggestion: Option<f64>,
+    bounds: Option<(f64, f64)>,
+    lr: &mut Option<f64>,
+    flags: &mut ScheduleFlags,
+) -> Result<String, &'a str> {
     if kind == Kind::Cyclic {
-        let b = &s["bounds"];
-        let (base, max) = (
-            b["base_lr"].as_f64().ok_or_else(|| missing("bounds"))?,
-            b["max_lr"].as_f64().ok_or_else(|| missing("bounds"))?,
-        );
-        args.flags.base_lr = Some(base);
-        args.flags.max_lr = Some(max);
+        let (base, max) = bounds.ok_or("bounds")?;
+        flags.base_lr = Some(base);
+        flags.max_lr = Some(max);
         return Ok(format!(
-            "base_lr {base:.3e} and max_lr {max:.3e} from the bounds in {}",
-            path.display()
+            "base_lr {base:.3e} and max_lr {max:.3e} from the bounds"
         ));
     }
-    let lr = s[&method]["lr"].as_f64().ok_or_else(|| missing(&method))?;
+    let value = suggestion.ok_or(method)?;
     if kind == Kind::OneCycle {
-        args.flags.max_lr = Some(lr);
-        Ok(format!(
-            "max_lr {lr:.3e} from the {method} suggestion in {}",
-            path.display()
-        ))
+        flags.max_lr = Some(value);
+        Ok(format!("max_lr {value:.3e} from the {method} suggestion"))
     } else {
-        args.lr = Some(lr);
-        Ok(format!(
-            "lr {lr:.3e} from the {method} suggestion in {}",
-            path.display()
-        ))
+        *lr = Some(value);
+        Ok(format!("lr {value:.3e} from the {method} suggestion"))
     }
 }
 
