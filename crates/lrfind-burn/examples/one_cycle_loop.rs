@@ -1,0 +1,57 @@
+//! Find the rate, then train with lrfind's one-cycle schedule through burn's own `LrScheduler`
+//! trait — the trait burn's `Learner` and hand-written burn loops ask for the rate each step.
+//!
+//! Run: `cargo run --release -p lrfind-burn --example one_cycle_loop`
+
+use burn::lr_scheduler::LrScheduler;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use lrfind::schedule::{OneCycle, OneCycleOptions};
+use lrfind::{analyze, Method, RangeTestConfig};
+use lrfind_burn::data::{digits, BatchSource, Batches};
+use lrfind_burn::model::{seeded, Mlp};
+use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
+use lrfind_burn::task::{evaluate, Classify, Metric, Task};
+use lrfind_burn::{BurnProbe, BurnScheduler};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let device = Device::flex().autodiff();
+    let (train, valid) = digits::split();
+    let task = Classify::new(&device);
+    let model = seeded(0, &device, |d| Mlp::new(&[64, 128, 128, 10], d));
+    let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
+    let batches = Batches::training(&train, 64, 0, &device);
+
+    // 1. The range test (model, optimizer and data position are restored afterwards).
+    let loss_task = task.clone();
+    let loss = move |m: &Mlp, b: &_| Task::<Mlp>::loss(&loss_task, m, b);
+    let mut probe = BurnProbe::new(model, optimizer, batches, loss);
+    let result = lrfind::run(&mut probe, RangeTestConfig::default(), &mut ())?;
+    let max_lr = analyze(&result.curve, &Default::default())?
+        .suggestion(Method::Gradient)
+        .ok_or("no suggestion")?
+        .lr;
+    let (model, mut optimizer, mut batches) = probe.into_parts();
+    let mut model = model.ok_or("no model")?;
+
+    // 2. A plain burn loop; the rate comes from burn's LrScheduler trait.
+    let epochs = 10;
+    let steps = epochs * batches.len();
+    let mut scheduler =
+        BurnScheduler::new(OneCycle::new(max_lr, steps, OneCycleOptions::default())?);
+    for _ in 0..steps {
+        let batch = batches.next_batch()?;
+        let grads = GradientsParams::from_grads(task.loss(&model, &batch).backward(), &model);
+        model = optimizer.step(LrScheduler::step(&mut scheduler), model, grads);
+    }
+    let score = evaluate(&task, &model, Batches::held_out(&valid, 256, &device).all());
+    let Metric::Accuracy(accuracy) = Task::<Mlp>::metric(&task, &score) else {
+        unreachable!("classification")
+    };
+    println!(
+        "max_lr {max_lr:.2e}; after {epochs} epochs of one-cycle: held-out loss {:.4}, accuracy {:.1}%",
+        score.mean_loss(),
+        accuracy * 100.0
+    );
+    Ok(())
+}
