@@ -197,7 +197,7 @@ impl Job for RangeTestJob<'_> {
     fn run<M, T>(self, setup: Setup<M, T>) -> Result<RangeTestOutcome>
     where
         M: Module + Clone + 'static,
-        T: Task<M> + 'static,
+        T: Task<M> + Send + Sync + 'static,
         T::Batch: Send + Sync + 'static,
     {
         let Setup {

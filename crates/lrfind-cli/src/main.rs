@@ -3,6 +3,7 @@
 //! exit codes (0 ok, 1 other failure, 2 bad input, 130 interrupted).
 
 mod analyze;
+mod evaluate;
 mod exit;
 mod find;
 mod output;
@@ -32,6 +33,8 @@ enum Command {
     Analyze(analyze::Args),
     /// Train with the found rate and a schedule; re-find as training goes on.
     Train(Box<train::Args>),
+    /// Measure each suggestion against a grid search: final held-out loss and regret.
+    Evaluate(Box<evaluate::Args>),
     /// Print or plot a learning-rate schedule (PyTorch's numbers), optionally from a finder's JSON.
     Schedule(Box<schedule::Args>),
 }
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Schedule(args) => schedule::run(*args),
         Command::Train(args) => train::run(*args),
+        Command::Evaluate(args) => evaluate::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

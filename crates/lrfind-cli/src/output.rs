@@ -4,26 +4,12 @@ use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::Path;
 
-/// Writes a file whole or not at all: into a temporary file beside it, then renamed into place.
+/// Writes a file whole or not at all ([`lrfind::atomic::write`]).
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.partial"));
-    let written = std::fs::File::create(&tmp).and_then(|f| {
-        let mut w = std::io::BufWriter::new(f);
-        fill(&mut w)?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()
-    });
-    let renamed = written.and_then(|_| std::fs::rename(&tmp, path));
-    if renamed.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    renamed.with_context(|| format!("cannot write {}", path.display()))
+    lrfind::atomic::write(path, fill).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A learning rate for tables: 4 significant digits in scientific notation.

@@ -190,7 +190,7 @@ pub trait Job {
     fn run<M, T>(self, setup: Setup<M, T>) -> Result<Self::Output>
     where
         M: Module + Clone + 'static,
-        T: Task<M> + 'static,
+        T: Task<M> + Send + Sync + 'static,
         T::Batch: Send + Sync + 'static;
 }
 

@@ -133,7 +133,7 @@ impl Job for TrainJob<'_> {
     fn run<M, T>(self, setup: Setup<M, T>) -> Result<TrainOutcome>
     where
         M: Module + Clone + 'static,
-        T: Task<M> + 'static,
+        T: Task<M> + Send + Sync + 'static,
         T::Batch: Send + Sync + 'static,
     {
         let Setup {
@@ -442,7 +442,7 @@ impl Job for EvalJob<'_> {
     fn run<M, T>(self, setup: Setup<M, T>) -> Result<(f64, Metric)>
     where
         M: Module + Clone + 'static,
-        T: Task<M> + 'static,
+        T: Task<M> + Send + Sync + 'static,
         T::Batch: Send + Sync + 'static,
     {
         let path = self.path;

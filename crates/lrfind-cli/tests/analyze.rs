@@ -57,9 +57,26 @@ fn json_schema_is_stable() {
     let names: Vec<&str> = s.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["valley", "slide", "minimum", "steep", "gradient", "sma", "bounds"]
+        [
+            "valley",
+            "slide",
+            "minimum",
+            "steep",
+            "gradient",
+            "sma",
+            "consensus",
+            "bounds"
+        ]
     );
-    for m in ["valley", "slide", "minimum", "steep", "gradient", "sma"] {
+    for m in [
+        "valley",
+        "slide",
+        "minimum",
+        "steep",
+        "gradient",
+        "sma",
+        "consensus",
+    ] {
         let keys: Vec<&str> = s[m]
             .as_object()
             .unwrap()

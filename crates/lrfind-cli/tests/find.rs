@@ -21,7 +21,9 @@ fn default_run_writes_json_csv_and_png() {
         .arg(dir.path())
         .assert()
         .success()
-        .stdout(predicate::str::contains("* valley").and(predicate::str::contains("recommended")));
+        .stdout(
+            predicate::str::contains("* consensus").and(predicate::str::contains("recommended")),
+        );
     let v = read_json(&dir.path().join("lr_find.json"));
     for key in [
         "points",
@@ -37,11 +39,13 @@ fn default_run_writes_json_csv_and_png() {
     ] {
         assert!(v.get(key).is_some(), "lr_find.json lacks {key}");
     }
-    assert_eq!(v["default_method"], "valley");
+    assert_eq!(v["default_method"], "consensus");
     assert_eq!(v["config"]["optimizer"], "adamw");
     assert!(v["timing"]["iterations_per_second"].as_f64().unwrap() > 0.0);
     let valley = v["suggestions"]["valley"]["lr"].as_f64().unwrap();
     assert!((1e-4..=1e-1).contains(&valley), "valley {valley}");
+    let consensus = v["suggestions"]["consensus"]["lr"].as_f64().unwrap();
+    assert!((1e-4..=1e-1).contains(&consensus), "consensus {consensus}");
     let csv = std::fs::read_to_string(dir.path().join("lr_find.csv")).unwrap();
     assert!(csv.starts_with("lr,raw_loss,loss\n"));
     assert_eq!(

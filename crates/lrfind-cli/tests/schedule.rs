@@ -150,10 +150,11 @@ fn from_a_finder_json_fills_the_rates() {
         .iter()
         .map(|x| x.as_f64().unwrap())
         .fold(0.0, f64::max);
-    let valley = analysis["suggestions"]["valley"]["lr"].as_f64().unwrap();
+    // The recommended method's suggestion becomes max_lr.
+    let recommended = analysis["suggestions"]["consensus"]["lr"].as_f64().unwrap();
     assert!(
-        (peak - valley).abs() < 1e-12 * valley,
-        "peak {peak} vs valley {valley}"
+        (peak - recommended).abs() < 1e-12 * recommended,
+        "peak {peak} vs consensus {recommended}"
     );
 }
 

@@ -137,6 +137,7 @@ fn suggest_one(
         Method::Steep => point(suggest::steep(lrs, losses)),
         Method::Gradient => point(suggest::gradient(lrs, losses)),
         Method::Sma => point(suggest::sma(lrs, losses, o.sma_window)),
+        Method::Consensus => point(suggest::consensus(lrs, losses, o.slide)),
         Method::Bounds => match suggest::bounds(lrs, losses) {
             Ok(b) => Outcome::Bounds(b.shifted(offset)),
             Err(e) => Outcome::Failed(e),

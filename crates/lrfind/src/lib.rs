@@ -26,6 +26,7 @@
 //! ```
 
 pub mod analysis;
+pub mod atomic;
 pub mod curve;
 #[cfg(feature = "plot")]
 pub mod plot;
@@ -49,4 +50,4 @@ pub use stop::StopReason;
 pub use suggest::{Bounds, Method, SuggestError, Suggestion};
 
 /// The suggestion lrfind recommends by default (see the README for the evidence behind it).
-pub const DEFAULT_METHOD: Method = Method::Valley;
+pub const DEFAULT_METHOD: Method = Method::Consensus;

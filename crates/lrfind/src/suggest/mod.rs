@@ -6,6 +6,7 @@
 //! tool on the same input; each file names its source.
 
 mod bounds;
+mod consensus;
 mod gradient;
 mod minimum;
 mod slide;
@@ -14,6 +15,7 @@ mod steep;
 mod valley;
 
 pub use bounds::{bounds, Bounds};
+pub use consensus::consensus;
 pub use gradient::{gradient, np_gradient};
 pub use minimum::minimum;
 pub use slide::{slide, SlideParams};
@@ -79,18 +81,20 @@ pub enum Method {
     Steep,
     Gradient,
     Sma,
+    Consensus,
     Bounds,
 }
 
 impl Method {
     /// Every rule, in report order.
-    pub const ALL: [Method; 7] = [
+    pub const ALL: [Method; 8] = [
         Method::Valley,
         Method::Slide,
         Method::Minimum,
         Method::Steep,
         Method::Gradient,
         Method::Sma,
+        Method::Consensus,
         Method::Bounds,
     ];
 
@@ -103,6 +107,7 @@ impl Method {
             Method::Steep => "steep",
             Method::Gradient => "gradient",
             Method::Sma => "sma",
+            Method::Consensus => "consensus",
             Method::Bounds => "bounds",
         }
     }

@@ -1,0 +1,111 @@
+//! `lrfind evaluate` end to end, tiny: a 4-point grid, one epoch, two seeds.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+#[test]
+fn tiny_evaluation_writes_grid_methods_regret_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("lrfind")
+        .unwrap()
+        .args([
+            "evaluate",
+            "--epochs",
+            "1",
+            "--seeds",
+            "2",
+            "--grid-points",
+            "4",
+        ])
+        .args([
+            "--grid-start",
+            "1e-4",
+            "--grid-end",
+            "1",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("evaluate.json")).unwrap())
+            .unwrap();
+    assert_eq!(v, file);
+    let grid = v["grid"].as_array().unwrap();
+    assert_eq!(grid.len(), 4);
+    assert!((grid[0]["lr"].as_f64().unwrap() - 1e-4).abs() < 1e-12);
+    assert!((grid[3]["lr"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let best = grid
+        .iter()
+        .filter_map(|g| g["val_loss"].as_f64())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(v["best"]["val_loss"].as_f64().unwrap(), best);
+    for name in [
+        "valley",
+        "slide",
+        "minimum",
+        "consensus",
+        "one-cycle(bounds)",
+    ] {
+        let m = &v["methods"][name];
+        let (loss, regret) = (
+            m["val_loss"].as_f64().unwrap(),
+            m["regret"].as_f64().unwrap(),
+        );
+        assert!(((loss - best) / best - regret).abs() < 1e-12, "{name}");
+        assert!(m["val_accuracy"].as_f64().is_some(), "{name} has accuracy");
+        assert_eq!(m["seeds"], 2);
+    }
+    let cost = v["finder_cost_ratio"].as_f64().unwrap();
+    assert!(cost > 0.0 && cost < 1.0, "cost {cost}");
+    assert_eq!(v["default_method"], "consensus");
+    assert!(std::fs::read(dir.path().join("evaluate.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+    // Same seeds, same numbers (runs are parallel but each is deterministic).
+    let again = Command::cargo_bin("lrfind")
+        .unwrap()
+        .args([
+            "evaluate",
+            "--epochs",
+            "1",
+            "--seeds",
+            "2",
+            "--grid-points",
+            "4",
+        ])
+        .args([
+            "--grid-start",
+            "1e-4",
+            "--grid-end",
+            "1",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(dir.path().join("again"))
+        .output()
+        .unwrap();
+    let w: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["grid"], w["grid"]);
+    assert_eq!(v["methods"], w["methods"]);
+}
+
+#[test]
+fn bad_grid_is_refused() {
+    Command::cargo_bin("lrfind")
+        .unwrap()
+        .args(["evaluate", "--grid-start", "1", "--grid-end", "0.1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("0 < --grid-start < --grid-end"));
+}
