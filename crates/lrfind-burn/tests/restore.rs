@@ -144,3 +144,101 @@ fn validation_mode_records_the_mean_held_out_loss_after_the_step() {
     }
     assert_eq!(recorded, total / 2.0);
 }
+
+/// A batch source that fails after `left` batches (a file that vanished, a network share gone).
+#[derive(Clone)]
+struct Failing {
+    inner: ClassBatches,
+    left: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the data went away")]
+struct Gone;
+
+impl lrfind_burn::BatchSource for Failing {
+    type Batch = ClassBatch;
+    type Error = Gone;
+    fn next_batch(&mut self) -> Result<ClassBatch, Gone> {
+        if self.left == 0 {
+            return Err(Gone);
+        }
+        self.left -= 1;
+        Ok(lrfind_burn::BatchSource::next_batch(&mut self.inner).expect("infallible"))
+    }
+}
+
+#[test]
+fn a_data_source_failing_mid_run_keeps_the_points_and_restores_the_model() {
+    let device = Device::flex().autodiff();
+    let (train, _) = digits::split();
+    let x = Tensor::from_data(
+        TensorData::new(train.features[..64 * 4].to_vec(), [4, 64]),
+        &device,
+    );
+    let model = lrfind_burn::model::seeded(3, &device, |d| Mlp::new(&[64, 32, 10], d));
+    let ce = CrossEntropyLossConfig::new().init(&device);
+    let loss =
+        move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
+    let data = Failing {
+        inner: ClassBatches::new(&train, 64, 0, &device),
+        left: 30,
+    };
+    let optimizer = OptimizerKind::Adam.build(OptimizerOptions::default());
+    let mut probe = BurnProbe::new(model, optimizer, data, loss);
+    let before = outputs(&probe, &x);
+    let err = lrfind::run(&mut probe, RangeTestConfig::default(), &mut ()).unwrap_err();
+    match err {
+        lrfind::RunError::Step {
+            partial, iteration, ..
+        } => {
+            assert_eq!(iteration, 30);
+            assert_eq!(
+                partial.curve.len(),
+                30,
+                "every point before the failure is kept"
+            );
+        }
+        other => panic!("expected a step error, got {other}"),
+    }
+    assert_eq!(outputs(&probe, &x), before, "model restored bit for bit");
+}
+
+#[test]
+fn a_nan_loss_stops_the_test_and_restores() {
+    let device = Device::flex().autodiff();
+    let (train, _) = digits::split();
+    let x = Tensor::from_data(
+        TensorData::new(train.features[..64 * 4].to_vec(), [4, 64]),
+        &device,
+    );
+    let model = lrfind_burn::model::seeded(4, &device, |d| Mlp::new(&[64, 32, 10], d));
+    let ce = CrossEntropyLossConfig::new().init(&device);
+    // From the 11th step on the loss is NaN (as an overflowing model would give).
+    let mut calls = 0;
+    let loss = move |m: &Mlp, b: &ClassBatch| {
+        calls += 1;
+        let l = ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
+        if calls > 10 {
+            l * f32::NAN
+        } else {
+            l
+        }
+    };
+    let data = ClassBatches::new(&train, 64, 0, &device);
+    let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
+    let mut probe = BurnProbe::new(model, optimizer, data, loss);
+    let before = outputs(&probe, &x);
+    let result = lrfind::run(&mut probe, RangeTestConfig::default(), &mut ()).unwrap();
+    assert_eq!(result.stopped, StopReason::NonFinite);
+    assert_eq!(
+        result.curve.len(),
+        10,
+        "the ten finite points; the NaN ends the curve"
+    );
+    assert_eq!(
+        outputs(&probe, &x),
+        before,
+        "NaN weights never survive the test"
+    );
+}

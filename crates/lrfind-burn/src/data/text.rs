@@ -146,14 +146,14 @@ mod tests {
                 .clone()
                 .into_data()
                 .convert::<i64>()
-                .to_vec()
+                .try_to_vec::<i64>()
                 .unwrap();
             let y: Vec<i64> = b
                 .targets
                 .clone()
                 .into_data()
                 .convert::<i64>()
-                .to_vec()
+                .try_to_vec::<i64>()
                 .unwrap();
             for (x, y) in x.iter().zip(&y) {
                 assert_eq!((x + 1) % 3, *y);
