@@ -31,8 +31,18 @@ fn curve() -> impl Strategy<Value = (Vec<f64>, Vec<f64>)> {
     })
 }
 
+/// Cases per property: 400 by default; `PROPTEST_CASES=100000 cargo test -p lrfind --test props`
+/// runs the same properties at scale (the "fuzzing" command of the README).
+fn cases() -> ProptestConfig {
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
+    ProptestConfig::with_cases(n)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(cases())]
 
     #[test]
     fn no_rule_panics((lrs, losses) in curve(), w in 0usize..8, diff in 0usize..20) {
@@ -43,6 +53,7 @@ proptest! {
         if let Ok(s) = suggest::steep(&lrs, &losses) { prop_assert!(s.index < n); }
         if let Ok(s) = suggest::gradient(&lrs, &losses) { prop_assert!(s.index < n); }
         if let Ok(s) = suggest::sma(&lrs, &losses, w) { prop_assert!(s.index < n); }
+        if let Ok(s) = suggest::consensus(&lrs, &losses, SlideParams::default()) { prop_assert!(s.index < n); }
         if let Ok(b) = suggest::bounds(&lrs, &losses) {
             prop_assert!(b.base_index < b.max_index && b.max_index < n);
         }
@@ -62,6 +73,19 @@ proptest! {
     #[test]
     fn parser_never_panics(text in "\\PC{0,200}") {
         let _ = Curve::parse(&text);
+    }
+
+    #[test]
+    fn streaming_and_whole_parses_agree(rows in proptest::collection::vec("[0-9.eE,\\- ]{0,12}", 0..30), chunk in 1usize..64, crlf in any::<bool>()) {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let text = format!("lr,loss{eol}{}", rows.join(eol));
+        let whole = Curve::parse(&text).map_err(|e| e.to_string());
+        let streamed = Curve::read(std::io::BufReader::with_capacity(chunk, text.as_bytes()))
+            .map_err(|e| e.to_string());
+        prop_assert_eq!(
+            whole.map(|c| (c.lr, c.loss.iter().map(|l| l.to_bits()).collect::<Vec<_>>())),
+            streamed.map(|c| (c.lr, c.loss.iter().map(|l| l.to_bits()).collect::<Vec<_>>()))
+        );
     }
 
     #[test]

@@ -167,6 +167,19 @@ impl<B> Batches<B> {
     }
 }
 
+/// Rows `rows` of a row-major `[n, dim]` feature matrix as a `[rows, dim]` tensor on `device`.
+pub(crate) fn feature_rows(
+    features: &[f32],
+    dim: usize,
+    rows: &[usize],
+    device: &Device,
+) -> Tensor<2> {
+    Tensor::from_data(
+        TensorData::new(gather(features, dim, rows), [rows.len(), dim]),
+        device,
+    )
+}
+
 /// Mini-batches of a [`Classification`] set.
 pub type ClassBatches = Batches<ClassBatch>;
 
@@ -177,13 +190,7 @@ impl Rows for Classification {
     }
     fn batch(&self, rows: &[usize], device: &Device) -> ClassBatch {
         ClassBatch {
-            inputs: Tensor::from_data(
-                TensorData::new(
-                    gather(&self.features, self.dim, rows),
-                    [rows.len(), self.dim],
-                ),
-                device,
-            ),
+            inputs: feature_rows(&self.features, self.dim, rows, device),
             targets: Tensor::from_data(
                 TensorData::new(gather(&self.labels, 1, rows), [rows.len()]),
                 device,

@@ -1,7 +1,7 @@
 //! Tabular data from a CSV file: numeric feature columns and one target column, for
 //! classification (integer or string labels) or regression.
 
-use super::{gather, shuffle, Batches, Classification, Rows};
+use super::{feature_rows, gather, shuffle, Batches, Classification, Rows};
 use burn::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -414,13 +414,7 @@ impl Rows for Regression {
     }
     fn batch(&self, rows: &[usize], device: &Device) -> RegBatch {
         RegBatch {
-            inputs: Tensor::from_data(
-                TensorData::new(
-                    gather(&self.features, self.dim, rows),
-                    [rows.len(), self.dim],
-                ),
-                device,
-            ),
+            inputs: feature_rows(&self.features, self.dim, rows, device),
             targets: Tensor::from_data(
                 TensorData::new(gather(&self.targets, 1, rows), [rows.len(), 1]),
                 device,
