@@ -463,3 +463,26 @@ fn text_with_the_char_transformer() {
         .code(2)
         .stderr(predicate::str::contains("a corpus needs at least"));
 }
+
+#[test]
+fn an_output_that_cannot_be_written_is_reported_with_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the JSON should go: the final rename fails after training, as it would on
+    // a disk that filled up or a folder that became read-only.
+    std::fs::create_dir_all(dir.path().join("lr_find.json")).unwrap();
+    lrfind()
+        .args(["find", "--num-iter", "20", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("cannot write")
+                .and(predicate::str::contains("lr_find.json"))
+                .and(predicate::str::contains("panicked").not()),
+        );
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec!["lr_find.json"], "no temporary files left behind");
+}
