@@ -2,11 +2,12 @@
 # Benchmark for `lrfind train` (README, "find → train → re-find"): final held-out loss after the
 # same number of epochs with (1) the suggested lr held constant, (2) one-cycle from the suggestion,
 # (3) one-cycle re-found every N epochs — on digits and Fashion-MNIST (MLP, AdamW, seed 0).
-# Usage: scripts/compare-training.sh [EPOCHS] [N]   (needs a release build: cargo build --release)
+# Usage: scripts/compare-training.sh [EPOCHS] [N]
+# Runs `cargo run --release -p lrfind-cli --`, or the lrfind command in $LRFIND_BIN.
 set -euo pipefail
 epochs="${1:-9}"
 every="${2:-3}"
-bin="${LRFIND_BIN:-target/release/lrfind}"
+bin="${LRFIND_BIN:-cargo run --release -q -p lrfind-cli --}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 final() {
@@ -23,7 +24,7 @@ for dataset in digits fashion-mnist; do
     for variant in "--schedule constant" "--schedule one-cycle" "--schedule one-cycle --refind-every $every"; do
         dir="$out/$dataset-$(echo "$variant" | tr -dc 'a-z0-9')"
         # shellcheck disable=SC2086
-        "$bin" train --dataset "$dataset" --epochs "$epochs" $variant --out "$dir" >/dev/null 2>&1
+        $bin train --dataset "$dataset" --epochs "$epochs" $variant --out "$dir" >/dev/null 2>&1
         row="$row | $(final "$dir/history.json")"
     done
     echo "$row |"

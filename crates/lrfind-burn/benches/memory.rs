@@ -16,7 +16,6 @@ use lrfind_burn::data::{digits, Batches, Classification};
 use lrfind_burn::model::{seeded, CharLm, CharLmShape, Cnn, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_burn::task::{Classify, NextChar, Task};
-use lrfind_burn::BurnProbe;
 
 const TASKS: [&str; 3] = ["digits_mlp", "cnn_28x28", "charlm"];
 
@@ -49,9 +48,8 @@ fn measure<M, T>(
 {
     let params = model.num_params() as u64 * 4;
     let state = params * 2;
-    let loss = move |m: &M, b: &T::Batch| task.loss(m, b);
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    let mut probe = BurnProbe::new(model, optimizer, data, loss);
+    let mut probe = lrfind_burn::task::probe(model, optimizer, data, task);
     let set_up = status_bytes("VmRSS");
     // Reset the high-water mark to the current RSS, so VmHWM is the peak of the test alone.
     let _ = std::fs::write("/proc/self/clear_refs", "5");

@@ -27,9 +27,8 @@ where
     M: Module + Clone,
     T: Task<M>,
 {
-    let loss = move |m: &M, b: &T::Batch| task.loss(m, b);
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    BurnProbe::new(model, optimizer, data, loss)
+    lrfind_burn::task::probe(model, optimizer, data, task)
 }
 
 /// Times `steps` bare training steps against a range test of `steps` iterations.

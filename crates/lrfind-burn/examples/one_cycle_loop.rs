@@ -12,7 +12,7 @@ use lrfind_burn::data::{digits, BatchSource, Batches};
 use lrfind_burn::model::{seeded, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_burn::task::{evaluate, Classify, Metric, Task};
-use lrfind_burn::{BurnProbe, BurnScheduler};
+use lrfind_burn::BurnScheduler;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let device = Device::flex().autodiff();
@@ -23,9 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batches = Batches::training(&train, 64, 0, &device);
 
     // 1. The range test (model, optimizer and data position are restored afterwards).
-    let loss_task = task.clone();
-    let loss = move |m: &Mlp, b: &_| Task::<Mlp>::loss(&loss_task, m, b);
-    let mut probe = BurnProbe::new(model, optimizer, batches, loss);
+    let mut probe = lrfind_burn::task::probe(model, optimizer, batches, task.clone());
     let result = lrfind::run(&mut probe, RangeTestConfig::default(), &mut ())?;
     let max_lr = analyze(&result.curve, &Default::default())?
         .suggestion(Method::Gradient)

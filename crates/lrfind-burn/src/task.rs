@@ -2,9 +2,12 @@
 
 use crate::data::table::RegBatch;
 use crate::data::text::TextBatch;
+use crate::data::BatchSource;
 use crate::data::ClassBatch;
 use crate::model::{CharLm, Classifier, Mlp};
+use crate::BurnProbe;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig, MseLoss, Reduction};
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 
 /// Sums over held-out batches; [`Score::summary`] turns them into means.
@@ -168,6 +171,23 @@ impl Task<CharLm> for NextChar {
     fn metric(&self, score: &Score) -> Metric {
         Metric::Accuracy(score.hits / score.count.max(1) as f64)
     }
+}
+
+/// A range-test probe that trains `model` with `optimizer` on `data`, minimising `task`'s loss.
+pub fn probe<M, T, S>(
+    model: M,
+    optimizer: ModuleOptimizer,
+    data: S,
+    task: T,
+) -> BurnProbe<M, S, impl FnMut(&M, &T::Batch) -> Tensor<1>>
+where
+    M: Module + Clone,
+    T: Task<M>,
+    S: BatchSource<Batch = T::Batch>,
+{
+    BurnProbe::new(model, optimizer, data, move |m: &M, b: &T::Batch| {
+        task.loss(m, b)
+    })
 }
 
 /// Scores `model` on every batch of `batches`, summed.

@@ -9,13 +9,13 @@ use crate::output::{emit, write_atomic};
 use crate::schedule::{Kind, ScheduleFlags};
 use crate::task::{with_task, HeldOut, Job, Setup, TaskArgs};
 use anyhow::{Context, Result};
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use clap::Parser;
 use indicatif::ProgressBar;
 use lrfind::schedule::{OneCycle, OneCycleOptions, Schedule};
+use lrfind::Probe;
 use lrfind::{analyze, Method, Smoothing};
-use lrfind_burn::data::{BatchSource, Batches};
+use lrfind_burn::data::BatchSource;
 use lrfind_burn::task::{evaluate, Metric, Task};
 use lrfind_burn::BurnProbe;
 use rayon::prelude::*;
@@ -105,10 +105,12 @@ impl Job for SeedJob<'_> {
         let steps_per_epoch = train.len();
         let steps = args.epochs * steps_per_epoch;
         // The range test from the initial weights (restored afterwards, so it costs no state).
-        let loss_task = task.clone();
-        let loss = move |m: &M, b: &T::Batch| loss_task.loss(m, b);
-        let optimizer = args.task.optimizer.build(args.task.optimizer_options());
-        let mut probe = BurnProbe::new(model.clone(), optimizer, train.clone(), loss);
+        let mut probe = lrfind_burn::task::probe(
+            model.clone(),
+            args.task.build_optimizer(),
+            train.clone(),
+            task.clone(),
+        );
         let result = keep_partial(lrfind::run(&mut probe, args.range.config(), &mut ()))?;
         let options = args.suggest.options(Smoothing::None, None);
         let analysis = analyze(&result.curve, &options).map_err(bad_input)?;
@@ -143,15 +145,13 @@ impl Job for SeedJob<'_> {
                         Box::new(OneCycle::new(max, steps.max(1), options).map_err(bad_input)?)
                     }
                 };
-                let outcome = train_once(
+                let probe = lrfind_burn::task::probe(
                     model,
-                    task.clone(),
+                    args.task.build_optimizer(),
                     train.clone(),
-                    valid.all(),
-                    args.task.optimizer.build(args.task.optimizer_options()),
-                    schedule,
-                    steps,
+                    task.clone(),
                 );
+                let outcome = train_once(probe, &task, valid.all(), schedule, steps);
                 self.bar.inc(1);
                 Ok((name, plan, outcome))
             })
@@ -182,46 +182,44 @@ fn build_schedule(args: &Args, lr: f64, steps: usize) -> Result<Box<dyn Schedule
     flags.build(args.schedule, Some(lr), steps.max(1))
 }
 
-/// Trains `steps` optimizer steps under `schedule`, then scores the held-out batches. A loss
-/// that turns non-finite ends the run as diverged (held-out loss ∞).
-fn train_once<M, T>(
-    mut model: M,
-    task: T,
-    mut batches: Batches<T::Batch>,
+/// Trains `steps` optimizer steps of `probe` under `schedule`, then scores the held-out batches
+/// with `task`. A loss that turns non-finite ends the run as diverged (held-out loss ∞).
+fn train_once<M, S, F, T>(
+    mut probe: BurnProbe<M, S, F>,
+    task: &T,
     valid: &[T::Batch],
-    mut optimizer: burn::optim::ModuleOptimizer,
     mut schedule: Box<dyn Schedule>,
     steps: usize,
 ) -> Outcome
 where
     M: Module + Clone,
+    S: BatchSource<Batch = T::Batch>,
+    F: FnMut(&M, &T::Batch) -> Tensor<1>,
     T: Task<M>,
-    T::Batch: Clone,
 {
+    let diverged = Outcome {
+        val_loss: f64::INFINITY,
+        metric: None,
+    };
     for _ in 0..steps {
-        let Ok(batch) = batches.next_batch();
-        let loss = task.loss(&model, &batch);
-        let value = loss.clone().into_scalar::<f32>();
-        if !value.is_finite() {
-            return Outcome {
-                val_loss: f64::INFINITY,
-                metric: None,
-            };
+        match probe.step(schedule.lr()) {
+            Ok(loss) if loss.is_finite() => {}
+            _ => return diverged,
         }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(schedule.lr(), model, grads);
         // A schedule that cannot step further (one-cycle's end) keeps its rate.
         let _ = schedule.step(None);
     }
-    let score = evaluate(&task, &model, valid);
+    let Some(model) = probe.model() else {
+        return diverged;
+    };
+    let score = evaluate(task, model, valid);
     let val_loss = score.mean_loss();
+    if !val_loss.is_finite() {
+        return diverged;
+    }
     Outcome {
-        val_loss: if val_loss.is_finite() {
-            val_loss
-        } else {
-            f64::INFINITY
-        },
-        metric: val_loss.is_finite().then(|| task.metric(&score)),
+        val_loss,
+        metric: Some(task.metric(&score)),
     }
 }
 

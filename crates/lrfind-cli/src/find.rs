@@ -13,7 +13,6 @@ use lrfind::{
 };
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::task::Task;
-use lrfind_burn::BurnProbe;
 use serde_json::{json, Value};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -207,10 +206,8 @@ impl Job for RangeTestJob<'_> {
             valid,
         } = setup;
         let args = self.args;
-        let loss = move |m: &M, b: &T::Batch| task.loss(m, b);
-        let optimizer = args.task.optimizer.build(args.task.optimizer_options());
-        let mut probe =
-            BurnProbe::new(model, optimizer, train, loss).with_accumulation(args.accumulate);
+        let mut probe = lrfind_burn::task::probe(model, args.task.build_optimizer(), train, task)
+            .with_accumulation(args.accumulate);
         if let Some(held_out) = valid {
             probe = probe.with_validation(held_out, args.val_batches);
         }

@@ -3,6 +3,7 @@
 
 use crate::exit::bad_input;
 use anyhow::Result;
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use clap::Parser;
 use lrfind_burn::data::table::{self, Split, TargetKind};
@@ -103,6 +104,11 @@ impl TaskArgs {
             weight_decay: self.weight_decay,
             nesterov: false,
         }
+    }
+
+    /// The optimizer these flags name, with their options.
+    pub fn build_optimizer(&self) -> ModuleOptimizer {
+        self.optimizer.build(self.optimizer_options())
     }
 
     /// Checks what can be checked without reading data.

@@ -146,10 +146,8 @@ impl Job for TrainJob<'_> {
         let valid = valid.ok_or_else(|| bad_input("the dataset has no held-out rows"))?;
         let steps_per_epoch = train.len();
         let total = args.epochs * steps_per_epoch;
-        let loss_task = task.clone();
-        let loss = move |m: &M, b: &T::Batch| loss_task.loss(m, b);
-        let optimizer = args.task.optimizer.build(args.task.optimizer_options());
-        let mut probe = BurnProbe::new(model, optimizer, train, loss);
+        let mut probe =
+            lrfind_burn::task::probe(model, args.task.build_optimizer(), train, task.clone());
         let mut history = History::default();
         let mut run = Run {
             args,
@@ -234,8 +232,7 @@ impl Run<'_> {
             )
         })?;
         let chosen = match args.schedule {
-            Kind::Cyclic => flags.max_lr.unwrap_or_default(),
-            Kind::OneCycle => flags.max_lr.unwrap_or_default(),
+            Kind::Cyclic | Kind::OneCycle => flags.max_lr.unwrap_or_default(),
             _ => lr.unwrap_or_default(),
         };
         self.history
