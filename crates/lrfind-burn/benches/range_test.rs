@@ -1,4 +1,4 @@
-//! Range-test speed on the three reference tasks (`shared/REFERENCE.md`), each with and without
+//! Range-test speed on the three reference tasks (`docs/reference.md`), each with and without
 //! the finder around the same training step (the finder's own overhead per step):
 //! - digits MLP 64-128-128-10, AdamW, batch 64 (200 steps);
 //! - the CNN on 28×28 images, AdamW, batch 64 (20 steps; random images: speed does not depend on
@@ -15,14 +15,13 @@ use lrfind_burn::data::{digits, Batches, Classification};
 use lrfind_burn::model::{seeded, CharLm, CharLmShape, Cnn, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_burn::task::{Classify, NextChar, Task};
-use lrfind_burn::BurnProbe;
 
 /// A probe over `model`, `task` and `data` with AdamW (PyTorch defaults).
 fn probe<M, T>(
     model: M,
     task: T,
     data: Batches<T::Batch>,
-) -> BurnProbe<M, Batches<T::Batch>, impl FnMut(&M, &T::Batch) -> Tensor<1>>
+) -> impl Probe<Error: std::fmt::Debug>
 where
     M: Module + Clone,
     T: Task<M>,

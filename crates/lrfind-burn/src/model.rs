@@ -62,7 +62,7 @@ impl Classifier for Mlp {
     }
 }
 
-/// The small CNN of `shared/REFERENCE.md` for 28×28 grey images: conv 1→16 3×3, ReLU, max-pool 2,
+/// The small CNN of `docs/reference.md` for 28×28 grey images: conv 1→16 3×3, ReLU, max-pool 2,
 /// conv 16→32 3×3, ReLU, max-pool 2, linear 800→10.
 #[derive(Module, Debug)]
 pub struct Cnn {
@@ -108,7 +108,7 @@ impl Classifier for Cnn {
     }
 }
 
-/// A small character-level language model (`shared/REFERENCE.md`): token + learned position
+/// A small character-level language model (`docs/reference.md`): token + learned position
 /// embeddings, a pre-norm transformer encoder with a causal mask, a final layer norm and a linear
 /// head over the vocabulary. With d 128, 4 heads, 2 layers, ff 512: ≈ 420k parameters.
 #[derive(Module, Debug)]

@@ -29,15 +29,19 @@ pub enum Metric {
     Rmse(f64),
 }
 
-impl Score {
-    pub fn add(self, other: Score) -> Score {
+/// Scores of two sets of batches, summed.
+impl std::ops::Add for Score {
+    type Output = Score;
+    fn add(self, other: Score) -> Score {
         Score {
             loss: self.loss + other.loss,
             count: self.count + other.count,
             hits: self.hits + other.hits,
         }
     }
+}
 
+impl Score {
     pub fn mean_loss(&self) -> f64 {
         self.loss / self.count.max(1) as f64
     }
@@ -194,5 +198,5 @@ where
 pub fn evaluate<M, T: Task<M>>(task: &T, model: &M, batches: &[T::Batch]) -> Score {
     batches
         .iter()
-        .fold(Score::default(), |acc, b| acc.add(task.score(model, b)))
+        .fold(Score::default(), |acc, b| acc + task.score(model, b))
 }

@@ -1,6 +1,6 @@
 //! `lrfind analyze FILE`: suggestions and plots for a curve recorded by any tool.
 
-use crate::exit::bad_input;
+use crate::exit::{bad_input, bad_setting};
 use crate::output;
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long, default_value = "none", value_parser = ["none", "ema"])]
     pub smoothing: String,
     /// β of the EMA smoothing.
-    #[arg(long, default_value_t = 0.98)]
+    #[arg(long, default_value_t = 0.98, allow_hyphen_values = true)]
     pub beta: f64,
     /// Replay the divergence rule: stop where smoothed loss > X × best (`none`: never).
     #[arg(long, default_value = "none", value_parser = parse_stop_div)]
@@ -37,7 +37,7 @@ pub struct Args {
 #[derive(clap::Args, Debug, Clone)]
 pub struct SuggestArgs {
     /// Rules to apply: a comma-separated list of valley, slide, minimum, steep, gradient, sma,
-    /// bounds, or `all`.
+    /// consensus, bounds, or `all`.
     #[arg(long, default_value = "all", value_parser = parse_methods)]
     pub methods: Methods,
     /// Points to leave out at the start (default: a tenth of the curve, as fastai).
@@ -104,6 +104,19 @@ impl SuggestArgs {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if let Some(plot) = &args.plot {
+        lrfind::plot::Format::of(plot).map_err(bad_input)?;
+        if let Some(dir) = plot
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+        {
+            return Err(bad_input(format!(
+                "cannot write the plot {}: {} is not an existing folder",
+                plot.display(),
+                dir.display()
+            )));
+        }
+    }
     let curve = Curve::read_path(&args.file)
         .map_err(bad_input)
         .with_context(|| format!("{}", args.file.display()))?;
@@ -115,11 +128,10 @@ pub fn run(args: Args) -> Result<()> {
     if options.sma_window == 0 {
         return Err(bad_input("--sma-window must be at least 1"));
     }
-    let analysis = analyze(&curve, &options).map_err(bad_input)?;
+    let analysis = analyze(&curve, &options).map_err(bad_setting)?;
     if let Some(plot) = &args.plot {
         let title = format!("LR range test: {}", args.file.display());
-        lrfind::plot::plot_analysis(&analysis, options.sma_window, &title, plot)
-            .map_err(bad_input)?;
+        lrfind::plot::plot_analysis(&analysis, options.sma_window, &title, plot)?;
     }
     if args.format == "json" {
         crate::output::emit(&format!(

@@ -3,12 +3,12 @@
 //! losses: regret = (loss − best grid loss) / best grid loss.
 
 use crate::analyze::SuggestArgs;
-use crate::exit::bad_input;
+use crate::exit::{bad_input, bad_setting};
 use crate::find::{keep_partial, progress_bar, RangeArgs};
 use crate::output::{emit, write_atomic};
 use crate::schedule::{Kind, ScheduleFlags};
 use crate::task::{with_task, HeldOut, Job, Setup, TaskArgs};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use burn::prelude::*;
 use clap::Parser;
 use indicatif::ProgressBar;
@@ -41,7 +41,7 @@ pub struct Args {
     /// Schedule of every run (`constant`: the rate itself; `one-cycle`: the rate as max_lr;
     /// `cosine`: annealed from the rate over the run).
     #[arg(long, value_enum, default_value = "constant")]
-    pub schedule: Kind,
+    pub schedule: EvalSchedule,
     #[command(flatten)]
     pub range: RangeArgs,
     #[command(flatten)]
@@ -51,6 +51,25 @@ pub struct Args {
     pub out: PathBuf,
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
     pub format: String,
+}
+
+/// The schedules an evaluation can train every run with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalSchedule {
+    Constant,
+    OneCycle,
+    Cosine,
+}
+
+impl EvalSchedule {
+    /// The schedule kind it builds.
+    fn kind(self) -> Kind {
+        match self {
+            EvalSchedule::Constant => Kind::Constant,
+            EvalSchedule::OneCycle => Kind::OneCycle,
+            EvalSchedule::Cosine => Kind::Cosine,
+        }
+    }
 }
 
 /// The final held-out loss and metric of one training run (loss ∞ when training diverged).
@@ -176,10 +195,10 @@ impl Job for SeedJob<'_> {
 
 fn build_schedule(args: &Args, lr: f64, steps: usize) -> Result<Box<dyn Schedule>> {
     let mut flags = ScheduleFlags::default();
-    if args.schedule == Kind::Cosine {
+    if args.schedule == EvalSchedule::Cosine {
         flags.t_max = Some(steps.max(1));
     }
-    flags.build(args.schedule, Some(lr), steps.max(1))
+    flags.build(args.schedule.kind(), Some(lr), steps.max(1))
 }
 
 /// Trains `steps` optimizer steps of `probe` under `schedule`, then scores the held-out batches
@@ -260,7 +279,7 @@ fn mean_metric(metrics: impl Iterator<Item = Option<Metric>>) -> Option<(&'stati
 
 pub fn run(args: Args) -> Result<()> {
     args.task.validate()?;
-    args.range.config().validate().map_err(bad_input)?;
+    args.range.config().validate().map_err(bad_setting)?;
     if args.epochs == 0 || args.seeds == 0 || args.grid_points < 2 {
         return Err(bad_input(
             "--epochs and --seeds must be at least 1, --grid-points at least 2",
@@ -272,17 +291,7 @@ pub fn run(args: Args) -> Result<()> {
             args.grid_start, args.grid_end
         )));
     }
-    if !matches!(
-        args.schedule,
-        Kind::Constant | Kind::OneCycle | Kind::Cosine
-    ) {
-        return Err(bad_input(
-            "--schedule must be constant, one-cycle or cosine",
-        ));
-    }
-    std::fs::create_dir_all(&args.out)
-        .map_err(bad_input)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    crate::output::check_out_dir(&args.out)?;
     let n = args.grid_points;
     let ratio = (args.grid_end / args.grid_start).ln();
     let grid: Vec<f64> = (0..n)
@@ -380,7 +389,7 @@ pub fn run(args: Args) -> Result<()> {
         "grid_steps": grid_steps,
         "default_method": default_method,
         "config": {"task": args.task.to_json(), "epochs": args.epochs, "seeds": args.seeds,
-                   "schedule": args.schedule.name(), "range_test": args.range.to_json()},
+                   "schedule": args.schedule.kind().name(), "range_test": args.range.to_json()},
     });
     write_atomic(&args.out.join("evaluate.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
@@ -394,7 +403,7 @@ pub fn run(args: Args) -> Result<()> {
         &format!(
             "Final held-out loss after {} epochs ({}): {}",
             args.epochs,
-            args.schedule.name(),
+            args.schedule.kind().name(),
             args.task.title()
         ),
         &grid,
@@ -411,7 +420,7 @@ pub fn run(args: Args) -> Result<()> {
         best,
         args.seeds,
         args.epochs,
-        args.schedule.name()
+        args.schedule.kind().name()
     );
     let metric_name = match rows.iter().find_map(|r| r.metric) {
         Some(("val_rmse", _)) => "val rmse",

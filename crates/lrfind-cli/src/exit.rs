@@ -20,6 +20,41 @@ pub fn bad_input(e: impl fmt::Display) -> anyhow::Error {
     anyhow::Error::new(BadInput(e.to_string()))
 }
 
+/// The range-test settings as the core's errors name them, and the flags that set them.
+const SETTINGS: [(&str, &str); 5] = [
+    ("start_lr", "--start-lr"),
+    ("end_lr", "--end-lr"),
+    ("num_iter", "--num-iter"),
+    ("stop_div", "--stop-div"),
+    ("beta", "--beta"),
+];
+
+/// Bad input from a core configuration error, its settings named by their flags
+/// (`start_lr must be …` becomes `--start-lr must be …`).
+pub fn bad_setting(e: impl fmt::Display) -> anyhow::Error {
+    let mut message = e.to_string();
+    for (setting, flag) in SETTINGS {
+        let mut out = String::with_capacity(message.len());
+        let mut rest = message.as_str();
+        while let Some(at) = rest.find(setting) {
+            let before = rest[..at].chars().next_back();
+            let after = rest[at + setting.len()..].chars().next();
+            let word =
+                |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+            out += &rest[..at];
+            out += if word(before) || word(after) {
+                setting
+            } else {
+                flag
+            };
+            rest = &rest[at + setting.len()..];
+        }
+        out += rest;
+        message = out;
+    }
+    anyhow::Error::new(BadInput(message))
+}
+
 /// Prints `lrfind: <error>: <cause>…` on one line and picks the exit code.
 pub fn report(e: &anyhow::Error) -> ExitCode {
     let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
@@ -44,3 +79,24 @@ impl fmt::Display for Interrupted {
 }
 
 impl std::error::Error for Interrupted {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_named_by_their_flags() {
+        let e = lrfind::ConfigError::EndLr {
+            start: 1e-3,
+            end: 1e-4,
+        };
+        assert_eq!(
+            bad_setting(e).to_string(),
+            "--end-lr must be finite and greater than --start-lr (0.001), got 0.0001"
+        );
+        assert_eq!(
+            bad_setting("beta_x and beta").to_string(),
+            "beta_x and --beta"
+        );
+    }
+}

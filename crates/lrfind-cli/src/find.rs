@@ -1,10 +1,10 @@
 //! `lrfind find`: a range test on a real model and dataset (burn, flex CPU backend).
 
 use crate::analyze::{parse_stop_div, table, SuggestArgs};
-use crate::exit::{bad_input, Interrupted};
+use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::output::write_atomic;
 use crate::task::{with_task, HeldOut, Job, Setup, TaskArgs};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use burn::prelude::*;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -45,9 +45,11 @@ pub struct Args {
 /// The range test's own flags (shared by `find` and `train`).
 #[derive(Parser, Debug, Clone)]
 pub struct RangeArgs {
-    #[arg(long, default_value_t = 1e-7)]
+    /// First lr of the sweep (a value, even a negative-looking one, is taken as given and checked).
+    #[arg(long, default_value_t = 1e-7, allow_hyphen_values = true)]
     pub start_lr: f64,
-    #[arg(long, default_value_t = 10.0)]
+    /// Last lr of the sweep.
+    #[arg(long, default_value_t = 10.0, allow_hyphen_values = true)]
     pub end_lr: f64,
     #[arg(long, default_value_t = 100)]
     pub num_iter: usize,
@@ -58,7 +60,8 @@ pub struct RangeArgs {
     pub stop_div: crate::analyze::StopDiv,
     #[arg(long, default_value = "ema", value_parser = ["ema", "none"])]
     pub smoothing: String,
-    #[arg(long, default_value_t = 0.98)]
+    /// β of the EMA smoothing.
+    #[arg(long, default_value_t = 0.98, allow_hyphen_values = true)]
     pub beta: f64,
 }
 
@@ -159,7 +162,7 @@ pub fn write_range_test(
     let mut analysis = analyze(&result.curve, &options).map_err(bad_input)?;
     analysis.stopped = result.stopped;
     let iterations = result.curve.len();
-    let mut doc = analysis.to_json();
+    let mut doc = analysis.to_json_recommending(lrfind::DEFAULT_METHOD);
     doc["config"] = config;
     doc["device"] = json!("flex (CPU)");
     doc["default_method"] = json!(lrfind::DEFAULT_METHOD.name());
@@ -231,14 +234,12 @@ pub fn progress_bar(len: u64) -> ProgressBar {
 pub fn run(args: Args) -> Result<()> {
     // Everything the user controls is checked before any training starts.
     let config = args.range.config();
-    config.validate().map_err(bad_input)?;
+    config.validate().map_err(bad_setting)?;
     if args.accumulate == 0 {
         return Err(bad_input("--accumulate must be at least 1"));
     }
     args.task.validate()?;
-    std::fs::create_dir_all(&args.out)
-        .map_err(bad_input)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    crate::output::check_out_dir(&args.out)?;
     let device = Device::flex().autodiff();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -279,17 +280,20 @@ pub fn run(args: Args) -> Result<()> {
         crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
     } else {
         let window = analysis.skip_start..analysis.curve.len() - analysis.skip_end;
-        let mark = analysis
-            .suggestion(default_method)
-            .map(|s| s.index - analysis.skip_start);
+        let recommended = analysis.recommend(default_method);
+        let mark = recommended.as_ref().ok().map(|(_, s)| (s.lr, s.loss));
         let (lrs, losses) = (
             &analysis.curve.lr[window.clone()],
             &analysis.curve.loss[window],
         );
         let mut text = lrfind::text_plot::render(lrs, losses, mark, 64, 14);
-        text += &table(&analysis, Some(default_method));
+        text += &table(&analysis, recommended.as_ref().ok().map(|(m, _)| *m));
         let rate = iterations as f64 / seconds.max(1e-9);
-        text += &format!("* recommended ({default_method}); {iterations} iterations in {seconds:.2} s ({rate:.0} it/s)\n");
+        text += &match &recommended {
+            Ok((m, s)) => format!("* recommended: {} ({m})", crate::output::lr(s.lr)),
+            Err(why) => format!("no recommendation: {why}"),
+        };
+        text += &format!("; {iterations} iterations in {seconds:.2} s ({rate:.0} it/s)\n");
         text += &format!("wrote {}/lr_find.{{json,csv,png}}\n", args.out.display());
         crate::output::emit(&text)?;
     }

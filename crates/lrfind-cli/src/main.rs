@@ -25,17 +25,24 @@ struct Cli {
     command: Command,
 }
 
+/// Every command lets negative-looking values through (`--start-lr -1e-5`) so that the value
+/// itself is checked and refused with a message that names the flag.
 #[derive(Subcommand)]
 enum Command {
     /// Run the range test on a real model and dataset (default: digits + MLP + AdamW).
+    #[command(allow_negative_numbers = true)]
     Find(Box<find::Args>),
     /// Analyze a range-test curve recorded by any tool (CSV or JSON with lr and loss).
+    #[command(allow_negative_numbers = true)]
     Analyze(analyze::Args),
     /// Train with the found rate and a schedule; re-find as training goes on.
+    #[command(allow_negative_numbers = true)]
     Train(Box<train::Args>),
     /// Measure each suggestion against a grid search: final held-out loss and regret.
+    #[command(allow_negative_numbers = true)]
     Evaluate(Box<evaluate::Args>),
     /// Print or plot a learning-rate schedule (PyTorch's numbers), optionally from a finder's JSON.
+    #[command(allow_negative_numbers = true)]
     Schedule(Box<schedule::Args>),
 }
 

@@ -443,7 +443,7 @@ fn apply_finder(path: &Path, kind: Kind, args: &mut Args) -> Result<String> {
     };
     let lr = s[&method]["lr"].as_f64();
     let used = use_rates(kind, &method, lr, bounds, &mut args.lr, &mut args.flags)
-        .map_err(|what| missing(what))?;
+        .map_err(missing)?;
     Ok(format!("{used} in {}", path.display()))
 }
 

@@ -56,7 +56,8 @@ pub struct TaskArgs {
     /// Hidden layer sizes of the MLP.
     #[arg(long, value_delimiter = ',', default_value = "128,128")]
     pub hidden: Vec<usize>,
-    #[arg(long, default_value = "adamw", value_parser = parse_optimizer)]
+    /// Optimizer, with PyTorch's defaults.
+    #[arg(long, default_value = "adamw", value_parser = optimizer_parser())]
     pub optimizer: OptimizerKind,
     /// Momentum (sgd, rmsprop); default 0.9 for sgd, 0 for rmsprop.
     #[arg(long)]
@@ -71,8 +72,11 @@ pub struct TaskArgs {
     pub seed: u64,
 }
 
-fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
-    s.parse()
+/// `--optimizer`: one of [`OptimizerKind::ALL`] by name (listed in `--help`).
+fn optimizer_parser() -> impl clap::builder::TypedValueParser<Value = OptimizerKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(OptimizerKind::ALL.map(OptimizerKind::name))
+        .try_map(|s| s.parse::<OptimizerKind>())
 }
 
 /// Where Debian's dataset-fashion-mnist package installs the IDX files.

@@ -2,7 +2,7 @@
 //! current weights when asked (every N epochs, or when the held-out loss stops improving).
 
 use crate::analyze::SuggestArgs;
-use crate::exit::{bad_input, Interrupted};
+use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::find::{keep_partial, progress_bar, run_with_progress, write_range_test, RangeArgs};
 use crate::output::{emit, write_atomic};
 use crate::schedule::{use_rates, Kind, ScheduleFlags};
@@ -468,7 +468,7 @@ fn metric_json(metric: Metric) -> (&'static str, f64) {
 
 pub fn run(args: Args) -> Result<()> {
     args.task.validate()?;
-    args.range.config().validate().map_err(bad_input)?;
+    args.range.config().validate().map_err(bad_setting)?;
     let device = Device::flex().autodiff();
     let model_path = args.out.join("model.bpk");
     if args.eval_only {
@@ -512,9 +512,7 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     build_schedule(&args, lr, &flags, args.epochs)?;
-    std::fs::create_dir_all(&args.out)
-        .map_err(bad_input)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    crate::output::check_out_dir(&args.out)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();

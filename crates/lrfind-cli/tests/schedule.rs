@@ -5,8 +5,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
 
-fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../lrfind/tests/data")
 }
 
 fn lrfind() -> Command {
@@ -27,7 +27,7 @@ fn close(case: &str, got: &[Value], want: &[Value]) {
 #[test]
 fn every_fixture_matches_pytorch_through_the_cli() {
     let cases: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(shared().join("schedules.json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("schedules.json")).unwrap())
             .unwrap();
     let dir = tempfile::tempdir().unwrap();
     for case in &cases {
@@ -87,7 +87,7 @@ fn csv_has_a_header_and_one_row_per_step() {
 
 #[test]
 fn from_a_finder_json_fills_the_rates() {
-    let curve = shared().join("suggest/digits_mlp_adam_s0/curve.csv");
+    let curve = fixtures().join("suggest/digits_mlp_adam_s0/curve.csv");
     let out = lrfind()
         .args(["analyze", "--format", "json"])
         .arg(&curve)

@@ -102,12 +102,10 @@ pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, Anal
             points: n,
         });
     }
-    let window = skip_start..n - skip_end;
-    let (lrs, losses) = (&curve.lr[window.clone()], &curve.loss[window]);
     let suggestions = options
         .methods
         .iter()
-        .map(|&m| (m, suggest_one(m, lrs, losses, options, skip_start)))
+        .map(|&m| (m, suggest_one(m, &curve, options, skip_start..n - skip_end)))
         .collect();
     Ok(Analysis {
         curve,
@@ -119,15 +117,17 @@ pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, Anal
     })
 }
 
+/// Runs rule `m` on the `window` of `curve`; a point it suggests is placed on the whole curve.
 fn suggest_one(
     m: Method,
-    lrs: &[f64],
-    losses: &[f64],
+    curve: &Curve,
     o: &AnalyzeOptions,
-    offset: usize,
+    window: std::ops::Range<usize>,
 ) -> Outcome {
+    let offset = window.start;
+    let (lrs, losses) = (&curve.lr[window.clone()], &curve.loss[window]);
     let point = |r: Result<Suggestion, SuggestError>| match r {
-        Ok(s) => Outcome::Point(s.shifted(offset)),
+        Ok(s) => Outcome::Point(s.placed_on(&curve.lr, &curve.loss, offset)),
         Err(e) => Outcome::Failed(e),
     };
     match m {
@@ -188,7 +188,68 @@ fn replay(
     (out, stopped, cut)
 }
 
+/// Why a curve gives no rate to act on: printing a number anyway would look as good as any other.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoRecommendation {
+    #[error(
+        "the sweep was interrupted at lr {lr:.2e} before it finished, so its curve may stop short \
+         of the descent; run it to the end"
+    )]
+    Interrupted { lr: f64 },
+    #[error(
+        "the loss never fell by {percent}% between lr {from:.2e} and {to:.2e}: there is no descent \
+         to read a rate from; widen the range (--start-lr, --end-lr), run more iterations, or use \
+         a smaller batch"
+    )]
+    NoDescent { percent: f64, from: f64, to: f64 },
+    #[error("{method} made no suggestion: {error}")]
+    RuleFailed { method: Method, error: SuggestError },
+    #[error("no rule that suggests a single rate was asked for")]
+    NoRule,
+}
+
+/// The relative fall of the loss below its first analyzed value that counts as a descent.
+pub const MIN_DESCENT: f64 = 0.01;
+
 impl Analysis {
+    /// The rate to act on: `preferred`'s suggestion when that rule was run, else the first rule
+    /// in the analysis that suggests a single rate — or why the curve gives none (an interrupted
+    /// sweep, no descent of at least [`MIN_DESCENT`], the rule failing).
+    pub fn recommend(&self, preferred: Method) -> Result<(Method, Suggestion), NoRecommendation> {
+        let method = self
+            .suggestions
+            .iter()
+            .map(|(m, _)| *m)
+            .filter(|&m| m != Method::Bounds)
+            .min_by_key(|&m| m != preferred)
+            .ok_or(NoRecommendation::NoRule)?;
+        if self.stopped == StopReason::Interrupted {
+            let lr = self.curve.lr.last().copied().unwrap_or(f64::NAN);
+            return Err(NoRecommendation::Interrupted { lr });
+        }
+        let window = self.skip_start..self.curve.len() - self.skip_end;
+        let losses = &self.curve.loss[window.clone()];
+        let first = losses[0];
+        let lowest = losses.iter().copied().fold(f64::INFINITY, f64::min);
+        // Written so that NaN counts as no descent.
+        let fell = first - lowest > MIN_DESCENT * first.abs();
+        if !fell {
+            return Err(NoRecommendation::NoDescent {
+                percent: MIN_DESCENT * 100.0,
+                from: self.curve.lr[window.start],
+                to: self.curve.lr[window.end - 1],
+            });
+        }
+        match self.suggestions.iter().find(|(m, _)| *m == method) {
+            Some((_, Outcome::Point(s))) => Ok((method, *s)),
+            Some((_, Outcome::Failed(error))) => Err(NoRecommendation::RuleFailed {
+                method,
+                error: error.clone(),
+            }),
+            _ => Err(NoRecommendation::NoRule),
+        }
+    }
+
     /// The suggestion of `method`, if it made one.
     pub fn suggestion(&self, method: Method) -> Option<Suggestion> {
         self.suggestions.iter().find_map(|(m, o)| match o {
@@ -210,7 +271,9 @@ impl Analysis {
         let mut suggestions = Map::new();
         for (m, outcome) in &self.suggestions {
             let v = match outcome {
-                Outcome::Point(s) => json!({"lr": s.lr, "index": s.index, "loss": s.loss}),
+                Outcome::Point(s) => {
+                    json!({"lr": s.lr, "index": s.index, "loss": s.loss, "source_index": s.source})
+                }
                 Outcome::Bounds(b) => json!({
                     "base_lr": b.base_lr, "max_lr": b.max_lr,
                     "base_index": b.base_index, "max_index": b.max_index,
@@ -232,12 +295,85 @@ impl Analysis {
         }
         doc
     }
+
+    /// [`Analysis::to_json`] with the recommendation: `"recommended": {"method", "lr", "loss",
+    /// "index"}`, or `{"method": null, "reason": "..."}` when the curve gives none.
+    pub fn to_json_recommending(&self, preferred: Method) -> Value {
+        let mut doc = self.to_json();
+        doc["recommended"] = match self.recommend(preferred) {
+            Ok((m, s)) => json!({"method": m.name(), "lr": s.lr, "loss": s.loss, "index": s.index}),
+            Err(why) => json!({"method": null, "reason": why.to_string()}),
+        };
+        doc
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::suggest::fixtures;
+
+    fn line(loss: Vec<f64>) -> Curve {
+        Curve {
+            lr: (0..loss.len())
+                .map(|i| 1e-5 * 1.5f64.powi(i as i32))
+                .collect(),
+            loss,
+            raw_loss: None,
+        }
+    }
+
+    #[test]
+    fn recommends_the_preferred_rule_or_the_first_one_asked() {
+        let c = fixture("digits_mlp_adam_s0");
+        let a = analyze(&c, &AnalyzeOptions::default()).unwrap();
+        let (m, s) = a.recommend(Method::Consensus).unwrap();
+        assert_eq!(
+            (m, s),
+            (Method::Consensus, a.suggestion(Method::Consensus).unwrap())
+        );
+        let only = AnalyzeOptions {
+            methods: vec![Method::Bounds, Method::Valley],
+            ..Default::default()
+        };
+        let a = analyze(&c, &only).unwrap();
+        assert_eq!(a.recommend(Method::Consensus).unwrap().0, Method::Valley);
+        let none = AnalyzeOptions {
+            methods: vec![Method::Bounds],
+            ..Default::default()
+        };
+        let a = analyze(&c, &none).unwrap();
+        assert_eq!(
+            a.recommend(Method::Consensus),
+            Err(NoRecommendation::NoRule)
+        );
+    }
+
+    #[test]
+    fn an_interrupted_or_flat_sweep_recommends_nothing() {
+        let mut a = analyze(&fixture("digits_mlp_adam_s0"), &Default::default()).unwrap();
+        a.stopped = StopReason::Interrupted;
+        let err = a.recommend(Method::Consensus).unwrap_err();
+        assert!(matches!(err, NoRecommendation::Interrupted { .. }));
+        assert!(err.to_string().contains("interrupted at lr"));
+        let doc = a.to_json_recommending(Method::Consensus);
+        assert_eq!(doc["recommended"]["method"], Value::Null);
+        let flat = analyze(&line(vec![2.0; 40]), &Default::default()).unwrap();
+        assert!(matches!(
+            flat.recommend(Method::Consensus),
+            Err(NoRecommendation::NoDescent { .. })
+        ));
+        let rising = analyze(
+            &line((0..40).map(|i| 2.0 + i as f64).collect()),
+            &Default::default(),
+        );
+        assert!(rising.unwrap().recommend(Method::Consensus).is_err());
+        let falling = analyze(
+            &line((0..40).map(|i| 3.0 - 0.05 * i as f64).collect()),
+            &Default::default(),
+        );
+        assert!(falling.unwrap().recommend(Method::Consensus).is_ok());
+    }
 
     fn fixture(name: &str) -> Curve {
         Curve::read_path(&fixtures::dir().join("suggest").join(name).join("curve.csv")).unwrap()
@@ -338,10 +474,47 @@ mod tests {
     fn indices_count_in_the_full_curve() {
         let c = fixture("synth_n100_noise0.05");
         let a = analyze(&c, &AnalyzeOptions::default()).unwrap();
-        for m in [Method::Valley, Method::Minimum, Method::Steep] {
+        for m in [Method::Valley, Method::Steep] {
             let s = a.suggestion(m).unwrap();
-            assert!(s.index >= 10 && s.index < 95);
-            assert_eq!(a.curve.loss[s.index], s.loss);
+            assert!(s.source >= 10 && s.source < 95);
+            assert_eq!(
+                (s.index, s.lr, s.loss),
+                (s.source, c.lr[s.index], c.loss[s.index])
+            );
+        }
+    }
+
+    #[test]
+    fn each_suggestion_sits_at_its_own_lr() {
+        // minimum reads the lowest point but suggests a tenth of its lr: the marker (index, loss)
+        // belongs at that tenth, not at the lowest point.
+        let c = fixture("digits_mlp_adam_s0");
+        let a = analyze(&c, &AnalyzeOptions::default()).unwrap();
+        let s = a.suggestion(Method::Minimum).unwrap();
+        let lowest = (10..c.len() - 5)
+            .min_by(|&i, &j| c.loss[i].total_cmp(&c.loss[j]))
+            .unwrap();
+        assert_eq!(s.source, lowest);
+        assert_eq!(s.lr, c.lr[lowest] / 10.0);
+        assert!(c.lr[s.index] < c.lr[lowest] / 5.0 && c.lr[s.index] > c.lr[lowest] / 20.0);
+        // The loss is between the losses of the two points around the lr.
+        let j = (0..c.len()).find(|&j| c.lr[j] >= s.lr).unwrap();
+        let (a0, a1) = (c.loss[j - 1].min(c.loss[j]), c.loss[j - 1].max(c.loss[j]));
+        assert!(
+            s.loss >= a0 && s.loss <= a1,
+            "{} not in [{a0}, {a1}]",
+            s.loss
+        );
+        for (m, outcome) in &a.suggestions {
+            if let Outcome::Point(s) = outcome {
+                let nearest = (0..c.len())
+                    .min_by(|&i, &j| {
+                        let d = |k: usize| (c.lr[k].ln() - s.lr.ln()).abs();
+                        d(i).total_cmp(&d(j))
+                    })
+                    .unwrap();
+                assert_eq!(s.index, nearest, "{m}");
+            }
         }
     }
 }

@@ -180,7 +180,8 @@ impl Curve {
         csv.finish()
     }
 
-    /// Parses CSV (a header naming `lr` and `loss`) or JSON (`{"lr": [...], "loss": [...]}`),
+    /// Parses CSV (a header naming `lr` and `loss`) or JSON (`{"lr": [...], "loss": [...]}`, or
+    /// lrfind's own documents, `lr_find.json` and `analyze --format json`, with those under `"curve"`),
     /// telling them apart by the first character, and checks the result.
     pub fn parse(text: &str) -> Result<Curve, CurveError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -317,17 +318,36 @@ fn parse_number(cell: &str, column: &str, at: Location) -> Result<f64, CurveErro
 
 #[derive(Deserialize)]
 struct JsonCurve {
-    lr: Vec<Option<f64>>,
+    #[serde(default)]
+    lr: Option<Vec<Option<f64>>>,
     #[serde(default)]
     loss: Option<Vec<Option<f64>>>,
     #[serde(default)]
     smoothed: Option<Vec<Option<f64>>>,
     #[serde(default)]
     raw_loss: Option<Vec<Option<f64>>>,
+    /// lrfind's own documents (`find`'s `lr_find.json`, `analyze --format json`) keep the curve
+    /// under this key.
+    #[serde(default)]
+    curve: Option<Box<JsonCurve>>,
 }
 
 fn parse_json(text: &str) -> Result<Curve, CurveError> {
-    let j: JsonCurve = serde_json::from_str(text).map_err(|e| CurveError::Json(e.to_string()))?;
+    let top: JsonCurve = serde_json::from_str(text).map_err(|e| CurveError::Json(e.to_string()))?;
+    let j = match top {
+        JsonCurve {
+            lr: None,
+            curve: Some(inner),
+            ..
+        } => *inner,
+        j => j,
+    };
+    let Some(lrs) = j.lr else {
+        return Err(CurveError::MissingColumn {
+            wanted: "lr",
+            header: "the JSON's top-level keys or its \"curve\" object".into(),
+        });
+    };
     // JSON has no NaN: a `null` loss stands for a non-finite one (Python's json writes NaN, which
     // no JSON parser reads; tools that convert write null).
     let nan = |v: Vec<Option<f64>>| {
@@ -346,8 +366,8 @@ fn parse_json(text: &str) -> Result<Curve, CurveError> {
             })
         }
     };
-    let mut lr = Vec::with_capacity(j.lr.len());
-    for (i, v) in j.lr.into_iter().enumerate() {
+    let mut lr = Vec::with_capacity(lrs.len());
+    for (i, v) in lrs.into_iter().enumerate() {
         lr.push(v.ok_or(CurveError::BadLr {
             at: Location::Entry(i),
             value: f64::NAN,

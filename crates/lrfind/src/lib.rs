@@ -40,7 +40,10 @@ pub mod suggest;
 pub mod text_plot;
 pub mod tracker;
 
-pub use analysis::{analyze, default_skip, Analysis, AnalyzeError, AnalyzeOptions, Outcome};
+pub use analysis::{
+    analyze, default_skip, Analysis, AnalyzeError, AnalyzeOptions, NoRecommendation, Outcome,
+    MIN_DESCENT,
+};
 pub use curve::{Curve, CurveError, Location};
 pub use probe::{run, Observer, Probe, Progress, RunError};
 pub use ramp::Ramp;

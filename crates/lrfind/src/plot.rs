@@ -16,10 +16,11 @@ pub enum PlotError {
     UnknownFormat(PathBuf),
     #[error("cannot draw {path}: {message}")]
     Draw { path: PathBuf, message: String },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        /// Not a `#[source]`: the message already says it, once.
+        error: std::io::Error,
     },
 }
 
@@ -83,6 +84,12 @@ fn save(figure: &impl Figure, size: (u32, u32), path: &Path) -> Result<(), PlotE
     let format = Format::of(path)?;
     register_fonts();
     let tmp = crate::atomic::temp_path(path);
+    // Find out now, with the operating system's own words, whether the file can be written at
+    // all: the backends would report it later as an opaque drawing error.
+    std::fs::File::create(&tmp).map_err(|error| PlotError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
     let result = match format {
         Format::Png => {
             let root = BitMapBackend::new(&tmp, size).into_drawing_area();
@@ -130,18 +137,105 @@ pub fn plot_analysis(
     )
 }
 
-/// Draws both panels on any plotters backend.
+/// Draws both panels on any plotters backend: the loss with every suggestion marked at its own
+/// lr (the recommended one, [`Analysis::recommend`] of [`crate::DEFAULT_METHOD`], ringed), a
+/// legend beside the plot rather than over the curve, and the smoothed rate of change below.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     analysis: &Analysis,
     sma_window: usize,
     title: &str,
 ) -> Result<(), String> {
+    register_fonts();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let (top, bottom) = root.split_vertically(SIZE.1 * 64 / 100);
-    draw_loss(&top, analysis, title).map_err(|e| e.to_string())?;
+    let (w, h) = root.dim_in_pixel();
+    let (top, bottom) = root.split_vertically(h * 64 / 100);
+    let (plot, legend) = top.split_horizontally(w * 70 / 100);
+    let (bottom, _) = bottom.split_horizontally(w * 70 / 100);
+    let marks = marks(analysis);
+    draw_loss(&plot, analysis, &marks, title).map_err(|e| e.to_string())?;
+    draw_legend(&legend, &marks).map_err(|e| e.to_string())?;
     draw_derivative(&bottom, analysis, sma_window).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// How one suggestion is drawn.
+struct Mark {
+    label: String,
+    color: RGBColor,
+    shape: Shape,
+    recommended: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    /// A marker of the given kind at `(lr, loss)`.
+    Point { lr: f64, loss: f64, kind: usize },
+    /// A shaded band between two rates.
+    Band { from: f64, to: f64 },
+}
+
+/// Every suggestion of `a` as a mark: its own lr, the loss there, a shape of its own.
+fn marks(a: &Analysis) -> Vec<Mark> {
+    let recommended = a.recommend(crate::DEFAULT_METHOD).ok().map(|(m, _)| m);
+    a.suggestions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (method, outcome))| {
+            let color = COLORS[i % COLORS.len()];
+            let (label, shape) = match outcome {
+                Outcome::Point(s) => (
+                    format!("{method}: {:.2e}", s.lr),
+                    Shape::Point {
+                        lr: s.lr,
+                        loss: s.loss,
+                        kind: i,
+                    },
+                ),
+                Outcome::Bounds(b) => (
+                    format!("bounds: {:.2e} – {:.2e}", b.base_lr, b.max_lr),
+                    Shape::Band {
+                        from: b.base_lr,
+                        to: b.max_lr,
+                    },
+                ),
+                Outcome::Failed(_) => return None,
+            };
+            let recommended = Some(*method) == recommended;
+            let label = if recommended {
+                format!("{label} (recommended)")
+            } else {
+                label
+            };
+            Some(Mark {
+                label,
+                color,
+                shape,
+                recommended,
+            })
+        })
+        .collect()
+}
+
+/// A marker of one of seven shapes (one per rule), so that marks at the same place stay apart.
+fn marker<DB: DrawingBackend>(
+    (x, y): (i32, i32),
+    kind: usize,
+    color: RGBColor,
+) -> DynElement<'static, DB, (i32, i32)> {
+    let style = color.filled();
+    let polygon = |points: &[(i32, i32)]| {
+        Polygon::new(points.iter().map(|(dx, dy)| (x + dx, y + dy)).collect::<Vec<_>>(), style)
+    };
+    match kind % 7 {
+        0 => Circle::new((x, y), 7, style).into_dyn(),
+        1 => TriangleMarker::new((x, y), 9, style).into_dyn(),
+        2 => Rectangle::new([(x - 6, y - 6), (x + 6, y + 6)], style).into_dyn(),
+        3 => Cross::new((x, y), 8, color.stroke_width(3)).into_dyn(),
+        4 => polygon(&[(0, -9), (8, 0), (0, 9), (-8, 0)]).into_dyn(),
+        5 => polygon(&[(-8, -7), (8, -7), (0, 8)]).into_dyn(),
+        _ => polygon(&[(0, -10), (3, -3), (10, -3), (4, 2), (6, 9), (0, 5), (-6, 9), (-4, 2), (-10, -3), (-3, -3)]).into_dyn(),
+    }
 }
 
 /// (min, max) of the finite values, padded by 5% so the line does not touch the frame.
@@ -158,9 +252,29 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// The lr axis: the curve's range, widened to every suggested rate (a `minimum` below the first
+/// point is still drawn), with a little room on a log scale.
 fn lr_range(analysis: &Analysis) -> (f64, f64) {
-    let lr = &analysis.curve.lr;
-    (lr[0], lr[lr.len() - 1].max(lr[0] * 1.0001))
+    let suggested = analysis.suggestions.iter().flat_map(|(_, o)| match o {
+        Outcome::Point(s) => vec![s.lr],
+        Outcome::Bounds(b) => vec![b.base_lr, b.max_lr],
+        Outcome::Failed(_) => vec![],
+    });
+    let (lo, hi) = analysis
+        .curve
+        .lr
+        .iter()
+        .copied()
+        .chain(suggested)
+        .filter(|l| *l > 0.0 && l.is_finite())
+        .fold((f64::INFINITY, 0f64), |(a, b), l| (a.min(l), b.max(l)));
+    if lo.is_finite() && hi > lo {
+        (lo / 1.2, hi * 1.2)
+    } else if lo.is_finite() {
+        (lo / 2.0, lo * 2.0)
+    } else {
+        (1e-7, 10.0)
+    }
 }
 
 type LrChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
@@ -197,6 +311,7 @@ type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::Er
 fn draw_loss<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     a: &Analysis,
+    marks: &[Mark],
     title: &str,
 ) -> DrawResult<DB> {
     let curve = &a.curve;
@@ -205,47 +320,67 @@ fn draw_loss<DB: DrawingBackend>(
     let (x0, x1) = lr_range(a);
     let mut chart = lr_chart(area, Some(title), (x0, x1), (y0, y1), "loss")?;
     let clamp = |y: f64| y.clamp(y0, y1);
-    chart
-        .draw_series(LineSeries::new(
-            curve
-                .lr
-                .iter()
-                .zip(&curve.loss)
-                .map(|(&x, &y)| (x, clamp(y))),
-            LINE.stroke_width(2),
-        ))?
-        .label("loss")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], LINE.stroke_width(2)));
-    for (i, (method, outcome)) in a.suggestions.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        match outcome {
-            Outcome::Point(s) => {
-                let point = (curve.lr[s.index], clamp(s.loss));
-                chart
-                    .draw_series(std::iter::once(Circle::new(point, 7, color.filled())))?
-                    .label(format!("{method}: {:.2e}", s.lr))
-                    .legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
-            }
-            Outcome::Bounds(b) => {
-                let band =
-                    Rectangle::new([(b.base_lr, y0), (b.max_lr, y1)], color.mix(0.12).filled());
-                chart
-                    .draw_series(std::iter::once(band))?
-                    .label(format!("bounds: {:.2e} – {:.2e}", b.base_lr, b.max_lr))
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.mix(0.3).filled())
-                    });
-            }
-            Outcome::Failed(_) => {}
+    for mark in marks {
+        if let Shape::Band { from, to } = mark.shape {
+            let band = Rectangle::new([(from, y0), (to, y1)], mark.color.mix(0.12).filled());
+            chart.draw_series(std::iter::once(band))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 14))
-        .draw()
+    chart.draw_series(LineSeries::new(
+        curve
+            .lr
+            .iter()
+            .zip(&curve.loss)
+            .filter(|(_, y)| y.is_finite())
+            .map(|(&x, &y)| (x, clamp(y))),
+        LINE.stroke_width(2),
+    ))?;
+    // The recommended mark first, ringed, so that a rule landing on the same rate (consensus is
+    // often slide's or minimum's rate) stays visible on top of it.
+    let ordered = marks.iter().filter(|m| m.recommended).chain(marks.iter().filter(|m| !m.recommended));
+    for mark in ordered {
+        if let Shape::Point { lr, loss, kind } = mark.shape {
+            let at = (lr, clamp(loss));
+            if mark.recommended {
+                let ring = EmptyElement::at(at) + Circle::new((0, 0), 15, BLACK.stroke_width(3));
+                chart.draw_series(std::iter::once(ring))?;
+            }
+            let element = EmptyElement::at(at) + marker::<DB>((0, 0), kind, mark.color);
+            chart.draw_series(std::iter::once(element))?;
+        }
+    }
+    Ok(())
+}
+
+/// The key to the marks, in a panel of its own beside the plot.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    marks: &[Mark],
+) -> DrawResult<DB> {
+    let font = ("sans-serif", 14).into_font();
+    let mut y = 60;
+    let line = |y: i32| PathElement::new(vec![(8, y), (30, y)], LINE.stroke_width(2));
+    area.draw(&line(y))?;
+    area.draw(&Text::new("loss", (38, y - 8), font.clone()))?;
+    for mark in marks {
+        y += 28;
+        match mark.shape {
+            Shape::Point { kind, .. } => {
+                if mark.recommended {
+                    area.draw(&Circle::new((19, y), 11, BLACK.stroke_width(2)))?;
+                }
+                area.draw(&marker::<DB>((19, y), kind, mark.color))?;
+            }
+            Shape::Band { .. } => {
+                area.draw(&Rectangle::new(
+                    [(8, y - 6), (30, y + 6)],
+                    mark.color.mix(0.3).filled(),
+                ))?;
+            }
+        }
+        area.draw(&Text::new(mark.label.clone(), (38, y - 8), font.clone()))?;
+    }
+    Ok(())
 }
 
 fn draw_derivative<DB: DrawingBackend>(
@@ -255,11 +390,19 @@ fn draw_derivative<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let curve = &a.curve;
     let d = sma_derivative(&curve.loss, w);
-    let window = a.skip_start.max(w.min(curve.len() - 1))..curve.len() - a.skip_end;
+    // The first `w` points have no derivative; a short curve or a wide window may leave none.
+    let start = a.skip_start.max(w.min(curve.len()));
+    let window = start..(curve.len() - a.skip_end).max(start);
     let (y0, y1) = padded_range(d[window.clone()].iter().copied());
     let (x0, x1) = lr_range(a);
     let y_desc = format!("Δloss / iteration (sma {w})");
     let mut chart = lr_chart(area, None, (x0, x1), (y0, y1), &y_desc)?;
+    if window.is_empty() {
+        let note = format!("too few points for a moving average over {w}");
+        let at = ((x0 * x1).sqrt(), (y0 + y1) / 2.0);
+        chart.draw_series(std::iter::once(Text::new(note, at, ("sans-serif", 16))))?;
+        return Ok(());
+    }
     let points = window.map(|i| (curve.lr[i], d[i].clamp(y0, y1)));
     chart.draw_series(LineSeries::new(
         points,
@@ -584,9 +727,9 @@ fn finish(result: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), Plo
             path: path.to_path_buf(),
             message,
         },
-        crate::atomic::Failed::Rename(source) => PlotError::Io {
+        crate::atomic::Failed::Rename(error) => PlotError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         },
     })
 }
@@ -651,6 +794,54 @@ mod tests {
         plot_training("training", run, &path).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.contains("re-find") && svg.contains("learning rate"));
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_written_says_why_in_plain_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let err = plot_analysis(&analysis(), 5, "t", &file.join("c.png")).unwrap_err();
+        assert!(matches!(err, PlotError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("Not a directory"), "{err}");
+    }
+
+    #[test]
+    fn short_curves_and_wide_windows_draw_without_panicking() {
+        for n in 2..14 {
+            let c = Curve {
+                lr: (0..n).map(|i| 1e-5 * 3f64.powi(i)).collect(),
+                loss: (0..n)
+                    .map(|i| 2.0 - 0.1 * i as f64 + 0.02 * (i * i) as f64)
+                    .collect(),
+                raw_loss: None,
+            };
+            let a = analyze(&c, &Default::default()).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            for w in [1, 5, 50] {
+                plot_analysis(&a, w, "short", &dir.path().join("s.svg")).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn marks_sit_at_their_own_lr_and_the_recommended_one_is_ringed() {
+        let a = analysis();
+        let marks = marks(&a);
+        let min = a.suggestion(crate::Method::Minimum).unwrap();
+        let at = marks
+            .iter()
+            .find(|m| m.label.starts_with("minimum"))
+            .unwrap();
+        match at.shape {
+            Shape::Point { lr, loss, .. } => assert_eq!((lr, loss), (min.lr, min.loss)),
+            Shape::Band { .. } => panic!("minimum is a point"),
+        }
+        let ringed: Vec<_> = marks.iter().filter(|m| m.recommended).collect();
+        assert_eq!(ringed.len(), 1);
+        assert!(
+            ringed[0].label.starts_with("consensus") && ringed[0].label.ends_with("(recommended)")
+        );
     }
 
     #[test]

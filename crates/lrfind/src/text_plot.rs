@@ -1,12 +1,13 @@
 //! A compact plot of a curve in plain text, for terminals without images (SSH sessions).
 
-/// Renders loss against log(lr) in a `width × height` grid of characters: `·` for the curve, `▼`
-/// above the marked point, with the loss range on the left and the lr range below.
-/// Non-finite points are skipped; an empty or flat curve still renders.
+/// Renders loss against log(lr) in a `width × height` grid of characters: `·` for the curve, `●`
+/// at the marked `(lr, loss)` with `▼` above it, the loss range on the left and the lr range below.
+/// Non-finite points are skipped; a mark outside the curve's range sits at its edge; an empty or
+/// flat curve still renders.
 pub fn render(
     lrs: &[f64],
     losses: &[f64],
-    mark: Option<usize>,
+    mark: Option<(f64, f64)>,
     width: usize,
     height: usize,
 ) -> String {
@@ -28,10 +29,12 @@ pub fn render(
     for &(x, y) in &points {
         grid[row(y).min(height - 1)][col(x).min(width - 1)] = '·';
     }
-    if let Some(i) = mark.filter(|&i| i < lrs.len() && lrs[i] > 0.0 && losses[i].is_finite()) {
+    if let Some((lr, loss)) =
+        mark.filter(|&(lr, loss)| lr > 0.0 && lr.is_finite() && loss.is_finite())
+    {
         let (c, r) = (
-            col(lrs[i].log10()).min(width - 1),
-            row(losses[i]).min(height - 1),
+            col(lr.log10().clamp(x0, x1)).min(width - 1),
+            row(loss.clamp(y0, y1)).min(height - 1),
         );
         grid[r][c] = '●';
         if r > 0 {
@@ -87,7 +90,7 @@ mod tests {
         let losses: Vec<f64> = (0..50)
             .map(|i| ((i as f64 - 35.0) / 10.0).powi(2))
             .collect();
-        let text = render(&lrs, &losses, Some(30), 60, 12);
+        let text = render(&lrs, &losses, Some((lrs[30], losses[30])), 60, 12);
         assert_eq!(text.lines().count(), 14);
         assert_eq!(text.matches('●').count(), 1);
         assert!(text.contains('▼') && text.contains("1e-6") && text.contains("lr"));
@@ -96,10 +99,29 @@ mod tests {
     }
 
     #[test]
+    fn the_mark_sits_at_its_own_lr_not_at_a_curve_point() {
+        let lrs: Vec<f64> = (0..41)
+            .map(|i| 10f64.powf(-6.0 + i as f64 / 10.0))
+            .collect();
+        let losses = vec![1.0; 41];
+        // lr 1e-4 is halfway along the log axis 1e-6 … 1e-2.
+        let text = render(&lrs, &losses, Some((1e-4, 1.0)), 61, 5);
+        let row = text.lines().find(|l| l.contains('●')).unwrap();
+        let col = row
+            .split('│')
+            .nth(1)
+            .unwrap()
+            .chars()
+            .position(|c| c == '●');
+        assert_eq!(col, Some(30));
+    }
+
+    #[test]
     fn degenerate_curves_do_not_panic() {
         assert!(render(&[], &[], None, 40, 8).contains("no finite"));
-        assert!(render(&[1.0], &[f64::NAN], Some(0), 40, 8).contains("no finite"));
-        let flat = render(&[1e-3, 1e-2], &[1.0, 1.0], Some(5), 0, 0);
+        assert!(render(&[1.0], &[f64::NAN], Some((1.0, 1.0)), 40, 8).contains("no finite"));
+        let flat = render(&[1e-3, 1e-2], &[1.0, 1.0], Some((1e-9, 5.0)), 0, 0);
+        assert!(flat.contains('●'));
         assert!(flat.contains('·'));
     }
 }

@@ -66,11 +66,11 @@ fn inf_mid_curve_truncates_there_and_says_so() {
 #[test]
 fn negative_losses_are_fine() {
     let loss: Vec<f64> = (0..40)
-        .map(|i| -1.0 - ((i as f64 - 25.0) / 10.0).powi(2) * -1.0)
+        .map(|i| -1.0 + ((i as f64 - 25.0) / 10.0).powi(2))
         .collect();
     let a = analyze(&curve(&loss), &no_skip()).unwrap();
     let min = a.suggestion(Method::Minimum).unwrap();
-    assert!(loss[min.index] <= loss.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert!(loss[min.source] <= loss.iter().cloned().fold(f64::INFINITY, f64::min));
 }
 
 #[test]

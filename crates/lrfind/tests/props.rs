@@ -71,6 +71,21 @@ proptest! {
     }
 
     #[test]
+    fn suggestions_sit_at_their_own_lr((lrs, losses) in curve()) {
+        let c = Curve { lr: lrs, loss: losses, raw_loss: None };
+        if let Ok(a) = analyze(&c, &AnalyzeOptions::default()) {
+            for (_, outcome) in &a.suggestions {
+                if let lrfind::Outcome::Point(s) = outcome {
+                    let (index, loss) = suggest::loss_at(&a.curve.lr, &a.curve.loss, s.lr);
+                    prop_assert_eq!(s.index, index);
+                    prop_assert!(s.loss.to_bits() == loss.to_bits());
+                    prop_assert!(s.source < a.curve.len());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn parser_never_panics(text in "\\PC{0,200}") {
         let _ = Curve::parse(&text);
     }
@@ -92,6 +107,42 @@ proptest! {
     fn parser_never_panics_on_csv_like_text(rows in proptest::collection::vec("[-0-9.eEnaif,x ]{0,20}", 0..20)) {
         let _ = Curve::parse(&format!("lr,loss\n{}", rows.join("\n")));
         let _ = Curve::parse(&format!("{{\"lr\": [{}], \"loss\": [1]}}", rows.join(",")));
+    }
+}
+
+proptest! {
+    // Drawing is slower than the rules: a quarter of the cases.
+    #![proptest_config(ProptestConfig::with_cases(cases().cases / 4))]
+
+    #[test]
+    fn plots_draw_or_fail_cleanly(
+        (lr, loss) in curve(),
+        w in 0usize..60,
+        skip in proptest::option::of((0usize..12, 0usize..8)),
+        methods in proptest::sample::subsequence(lrfind::Method::ALL.to_vec(), 0..=8),
+    ) {
+        let c = Curve { lr, loss, raw_loss: None };
+        let o = AnalyzeOptions {
+            methods,
+            skip_start: skip.map(|s| s.0),
+            skip_end: skip.map(|s| s.1),
+            sma_window: w,
+            ..Default::default()
+        };
+        if let Ok(a) = analyze(&c, &o) {
+            let mut svg = String::new();
+            {
+                let root = plotters::prelude::IntoDrawingArea::into_drawing_area(
+                    plotters::prelude::SVGBackend::with_string(&mut svg, (800, 600)),
+                );
+                prop_assert!(lrfind::plot::draw(&root, &a, w, "property").is_ok());
+            }
+            prop_assert!(svg.contains("<svg"));
+            let window = a.skip_start..a.curve.len() - a.skip_end;
+            let mark = a.recommend(lrfind::DEFAULT_METHOD).ok().map(|(_, s)| (s.lr, s.loss));
+            let text = lrfind::text_plot::render(&a.curve.lr[window.clone()], &a.curve.loss[window], mark, 64, 14);
+            prop_assert!(!text.is_empty());
+        }
     }
 }
 

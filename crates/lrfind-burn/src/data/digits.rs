@@ -7,7 +7,7 @@ use std::io::Read;
 
 const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 
-/// Rows held out for validation: the first 297, as in `shared/REFERENCE.md`'s digits-MLP task.
+/// Rows held out for validation: the first 297, as in `docs/reference.md`'s digits-MLP task.
 pub const VALIDATION_ROWS: usize = 297;
 
 /// All 1,797 digits, pixels scaled to [0, 1] (÷ 16), labels 0–9.

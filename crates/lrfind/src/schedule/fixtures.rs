@@ -1,4 +1,4 @@
-//! Test helper: PyTorch's reference sequences in `../shared/fixtures/schedules.json`.
+//! Test helper: PyTorch's reference sequences in `tests/data/schedules.json` (see its README).
 
 use serde::Deserialize;
 

@@ -1,6 +1,6 @@
 //! lrfind's `consensus`: the middle of fastai's three rules (valley, slide, minimum), in lr.
 //!
-//! Each fastai rule fails somewhere (`shared/REFERENCE.md`: valley +328% regret on SGD, slide
+//! Each fastai rule fails somewhere (`docs/reference.md`: valley +328% regret on SGD, slide
 //! +135% on a CNN, minimum +63% on an MLP), but they rarely fail in the same direction at once:
 //! valley errs low, minimum and slide err high on different curves. The median of the three is
 //! within a decade of the best rate on every task we measured (`lrfind evaluate`, README).

@@ -1,4 +1,4 @@
-//! Test helper: the recorded curves in `../shared/fixtures/suggest/` and their reference answers.
+//! Test helper: the recorded curves in `tests/data/suggest/` (see its README) and their reference answers.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ pub struct Fixture {
 }
 
 pub fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 pub fn all() -> Vec<Fixture> {

@@ -2,15 +2,11 @@
 
 use super::{argmin, check_len, SuggestError, Suggestion};
 
-/// fastai 2.8 `minimum`: `lr = lrs[argmin(losses)] / 10`; `index` is the argmin (first on ties).
+/// fastai 2.8 `minimum`: `lr = lrs[argmin(losses)] / 10`; `source` is the argmin (first on ties).
 pub fn minimum(lrs: &[f64], losses: &[f64]) -> Result<Suggestion, SuggestError> {
     check_len(lrs, losses, 1)?;
     let idx = argmin(losses.iter().copied()).ok_or(SuggestError::NoFiniteLoss)?;
-    let at = Suggestion::at(lrs, losses, idx);
-    Ok(Suggestion {
-        lr: at.lr / 10.0,
-        ..at
-    })
+    Ok(Suggestion::read_from(lrs, losses, lrs[idx] / 10.0, idx))
 }
 
 #[cfg(test)]

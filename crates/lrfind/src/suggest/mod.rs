@@ -27,33 +27,80 @@ use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-/// A suggested learning rate and the recorded point it was read from.
+/// A suggested learning rate, where it sits on the curve, and the point the rule read it from.
+///
+/// `index` and `loss` describe the suggested rate itself (a plot marks `(lr, loss)`); `source` is the
+/// point the rule looked at, which differs for rules that move away from it (`minimum` suggests a
+/// tenth of the lr at the lowest point; `slide` and `consensus` may land between points).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Suggestion {
-    /// The suggested learning rate (for `minimum`, a tenth of the lr at `index`).
+    /// The suggested learning rate.
     pub lr: f64,
-    /// Index of the point the rule picked, in the slice it was given.
+    /// The recorded point nearest to `lr` on a log scale, in the slice the rule was given.
     pub index: usize,
-    /// The loss at `index`.
+    /// The curve's loss at `lr`: interpolated linearly in log(lr) between the two points around
+    /// it (the end point's loss when `lr` lies outside the recorded range).
     pub loss: f64,
+    /// The point the rule read (for `minimum`, the lowest loss).
+    pub source: usize,
 }
 
 impl Suggestion {
+    /// The rate at point `index` itself.
     pub(crate) fn at(lrs: &[f64], losses: &[f64], index: usize) -> Self {
         Suggestion {
             lr: lrs[index],
             index,
             loss: losses[index],
+            source: index,
         }
     }
 
-    /// The same suggestion with its index moved by `offset` (from a window back to the full curve).
-    pub fn shifted(self, offset: usize) -> Self {
+    /// The rate `lr`, read from point `source`, placed on the curve by [`loss_at`].
+    pub(crate) fn read_from(lrs: &[f64], losses: &[f64], lr: f64, source: usize) -> Self {
+        let (index, loss) = loss_at(lrs, losses, lr);
         Suggestion {
-            index: self.index + offset,
-            ..self
+            lr,
+            index,
+            loss,
+            source,
         }
     }
+
+    /// The same suggestion with its indices moved by `offset` (from a window back to the full
+    /// curve) and its position recomputed on that full curve `(lrs, losses)`, so that a rate that
+    /// falls in the skipped part of the curve is still placed where it belongs.
+    pub fn placed_on(self, lrs: &[f64], losses: &[f64], offset: usize) -> Self {
+        Suggestion::read_from(lrs, losses, self.lr, self.source + offset)
+    }
+}
+
+/// Where `lr` sits on a curve: the point nearest to it on a log scale, and the loss at `lr`,
+/// interpolated linearly in `ln(lr)` between the recorded points on either side of it (the nearest
+/// point's loss when `lr` lies outside the curve, a neighbour's loss is not finite, or the curve is
+/// empty of such a pair). Returns `(0, NaN)` for an empty curve.
+pub fn loss_at(lrs: &[f64], losses: &[f64], lr: f64) -> (usize, f64) {
+    let n = lrs.len().min(losses.len());
+    if n == 0 {
+        return (0, f64::NAN);
+    }
+    let target = lr.ln();
+    let dist = |i: usize| (lrs[i].ln() - target).abs();
+    let near = argmin((0..n).map(dist)).unwrap_or(0);
+    let side = |i: usize| lrs[i].ln() - target;
+    // The neighbour on the other side of `lr`, if there is one.
+    let other = [near.checked_sub(1), Some(near + 1).filter(|&j| j < n)]
+        .into_iter()
+        .flatten()
+        .find(|&j| side(j) * side(near) < 0.0);
+    let loss = match other {
+        Some(j) if losses[j].is_finite() && losses[near].is_finite() => {
+            let t = (target - lrs[near].ln()) / (lrs[j].ln() - lrs[near].ln());
+            losses[near] + t * (losses[j] - losses[near])
+        }
+        _ => losses[near],
+    };
+    (near, loss)
 }
 
 /// Why a rule cannot suggest a rate on this curve.

@@ -27,8 +27,7 @@ impl Default for SlideParams {
 /// slides left from the end while `|g[r] − g[l]| > thresh`; the suggestion is
 /// `adjust_value × lrs[l]` at the last `l` that still slid (the first `l` if none did).
 ///
-/// Needs more than `lr_diff` points (fastai raises an IndexError otherwise). `index` is the point
-/// nearest the suggestion on a log scale.
+/// Needs more than `lr_diff` points (fastai raises an IndexError otherwise).
 pub fn slide(lrs: &[f64], losses: &[f64], params: SlideParams) -> Result<Suggestion, SuggestError> {
     if params.thresh.is_nan()
         || params.thresh < 0.0
@@ -60,13 +59,12 @@ pub fn slide(lrs: &[f64], losses: &[f64], params: SlideParams) -> Result<Suggest
         r -= 1;
         l -= 1;
     }
-    let lr = lrs[local] * params.adjust_value;
-    let index = nearest_log(lrs, lr);
-    Ok(Suggestion {
-        lr,
-        index,
-        loss: losses[index],
-    })
+    Ok(Suggestion::read_from(
+        lrs,
+        losses,
+        lrs[local] * params.adjust_value,
+        local,
+    ))
 }
 
 /// `np.gradient` on a float32 array: the same formula as [`super::np_gradient`], rounded as NumPy does.
@@ -78,12 +76,6 @@ fn gradient_f32(values: &[f64]) -> Vec<f32> {
     out.extend(v.windows(3).map(|w| (w[2] - w[0]) / 2.0));
     out.push(v[n - 1] - v[n - 2]);
     out
-}
-
-/// Index of the lr closest to `lr` in log space.
-fn nearest_log(lrs: &[f64], lr: f64) -> usize {
-    let target = lr.ln();
-    super::argmin(lrs.iter().map(|&x| (x.ln() - target).abs())).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -1,0 +1,323 @@
+//! What a newcomer hits in the first hour: short runs, careless flags, lrfind's own files fed
+//! back in, outputs that cannot be written — each a clean result or a clean error, never a panic.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn lrfind() -> Command {
+    Command::cargo_bin("lrfind").unwrap()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A `n`-point curve that falls then rises, written as CSV.
+fn short_curve(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join(format!("c{n}.csv"));
+    let mut text = String::from("lr,loss\n");
+    for i in 0..n {
+        let x = i as f64 / (n - 1) as f64;
+        text += &format!("{},{}\n", 1e-5 * 1e4f64.powf(x), 2.0 - x + 2.0 * x * x * x);
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Asserts a command ended with exit code 0 or 2 and never panicked.
+fn clean(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "{:?}: {stderr}",
+        out.status
+    );
+}
+
+#[test]
+fn find_with_very_few_iterations_does_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["2", "7", "8", "9"] {
+        let out = lrfind()
+            .args(["find", "--num-iter", n, "--out"])
+            .arg(dir.path().join(n))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "--num-iter {n}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(dir.path().join(n).join("lr_find.png").exists());
+    }
+}
+
+#[test]
+fn analyze_plots_short_curves_and_wide_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    for (n, window) in [(7, "5"), (8, "5"), (9, "5"), (12, "50"), (3, "1")] {
+        let curve = short_curve(dir.path(), n);
+        let plot = dir.path().join(format!("p{n}.png"));
+        let out = lrfind()
+            .arg("analyze")
+            .arg(&curve)
+            .args(["--sma-window", window, "--plot"])
+            .arg(&plot)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{n} points: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::read(&plot).unwrap().starts_with(b"\x89PNG"));
+    }
+}
+
+#[test]
+fn analyze_reads_finds_json_and_its_own_json() {
+    let dir = tempfile::tempdir().unwrap();
+    lrfind()
+        .args(["find", "--num-iter", "60", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let found = read_json(&dir.path().join("lr_find.json"));
+    let analyzed = lrfind()
+        .arg("analyze")
+        .arg(dir.path().join("lr_find.json"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        analyzed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&analyzed.stderr)
+    );
+    let again: Value = serde_json::from_slice(&analyzed.stdout).unwrap();
+    assert_eq!(again["suggestions"], found["suggestions"]);
+    let own = dir.path().join("analysis.json");
+    std::fs::write(&own, &analyzed.stdout).unwrap();
+    let third = lrfind()
+        .arg("analyze")
+        .arg(&own)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        third.status.success(),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+    let third: Value = serde_json::from_slice(&third.stdout).unwrap();
+    assert_eq!(third["suggestions"], found["suggestions"]);
+}
+
+#[test]
+fn negative_looking_values_reach_the_check_that_names_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["--start-lr", "--end-lr"] {
+        lrfind()
+            .args(["find", flag, "-1e-5", "--out"])
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(flag).and(predicate::str::contains("_lr").not()));
+    }
+    lrfind()
+        .args(["find", "--beta", "-0.5", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--beta must be"));
+}
+
+#[test]
+fn help_lists_what_each_flag_accepts() {
+    let find = lrfind().args(["find", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&find.stdout);
+    assert!(
+        help.contains("adamw, adam, sgd, rmsprop, adagrad"),
+        "{help}"
+    );
+    assert!(help.contains("consensus"), "{help}");
+    let eval = lrfind().args(["evaluate", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&eval.stdout);
+    assert!(help.contains("constant, one-cycle, cosine]"), "{help}");
+    assert!(!help.contains("cosine-restarts"), "{help}");
+    lrfind()
+        .args(["evaluate", "--schedule", "step"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'step'"));
+}
+
+#[test]
+fn the_recommended_rule_is_one_that_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lrfind()
+        .args(["find", "--methods", "valley", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("(valley)") && !stdout.contains("consensus"),
+        "{stdout}"
+    );
+    let v = read_json(&dir.path().join("lr_find.json"));
+    assert_eq!(v["recommended"]["method"], "valley");
+    assert_eq!(v["recommended"]["lr"], v["suggestions"]["valley"]["lr"]);
+}
+
+#[test]
+fn a_sweep_without_a_descent_recommends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1e-7 … 1e-6 is far too small for the loss to move.
+    let out = lrfind()
+        .args(["find", "--end-lr", "1e-6", "--num-iter", "30", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("no recommendation") && !stdout.contains("* recommended"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("widen the range"), "{stdout}");
+    let v = read_json(&dir.path().join("lr_find.json"));
+    assert_eq!(v["recommended"]["method"], Value::Null);
+    assert!(v["recommended"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("never fell"));
+}
+
+#[test]
+fn a_plot_that_cannot_be_written_says_why_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let curve = short_curve(dir.path(), 30);
+    lrfind()
+        .arg("analyze")
+        .arg(&curve)
+        .arg("--plot")
+        .arg(file.join("p.png"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("is not an existing folder")
+                .and(predicate::str::contains("backend").not()),
+        );
+    lrfind()
+        .arg("analyze")
+        .arg(&curve)
+        .args(["--plot", "p.gif"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn bad_input_leaves_no_output_folder_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("t.csv");
+    std::fs::write(&csv, "a,b,y\n1,2,3\n1,x\n").unwrap();
+    let out = dir.path().join("out");
+    lrfind()
+        .args(["find", "--dataset", "csv", "--target", "y", "--csv"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists(), "an empty output folder was left behind");
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    lrfind()
+        .args(["find", "--out"])
+        .arg(file.join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a folder"));
+}
+
+/// A small deterministic generator for the combinations below (no extra dependency).
+fn pick(state: &mut u64, n: usize) -> usize {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ((*state >> 33) % n as u64) as usize
+}
+
+#[test]
+fn analyze_option_combinations_end_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let methods = [
+        "all",
+        "valley",
+        "minimum,bounds",
+        "slide",
+        "consensus,sma",
+        "bounds",
+        "steep,gradient",
+    ];
+    let mut state = 7;
+    for case in 0..40 {
+        let n = 2 + pick(&mut state, 30);
+        let curve = short_curve(dir.path(), n);
+        let mut cmd = lrfind();
+        cmd.arg("analyze").arg(&curve);
+        cmd.args(["--methods", methods[pick(&mut state, methods.len())]]);
+        cmd.args(["--sma-window", &(pick(&mut state, 60)).to_string()]);
+        if pick(&mut state, 2) == 0 {
+            cmd.args(["--skip-start", &pick(&mut state, 12).to_string()]);
+            cmd.args(["--skip-end", &pick(&mut state, 8).to_string()]);
+        }
+        if pick(&mut state, 2) == 0 {
+            cmd.args(["--smoothing", "ema", "--stop-div", "4"]);
+        }
+        if pick(&mut state, 2) == 0 {
+            cmd.args(["--format", "json"]);
+        }
+        cmd.arg("--plot")
+            .arg(dir.path().join(format!("p{case}.svg")));
+        clean(&cmd.output().unwrap());
+    }
+}
+
+#[test]
+fn find_option_combinations_end_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 11;
+    for case in 0..8 {
+        let mut cmd = lrfind();
+        cmd.args([
+            "find",
+            "--num-iter",
+            &(2 + pick(&mut state, 40)).to_string(),
+        ]);
+        cmd.args([
+            "--methods",
+            ["all", "valley", "bounds", "minimum,slide"][pick(&mut state, 4)],
+        ]);
+        cmd.args(["--ramp", ["exp", "linear"][pick(&mut state, 2)]]);
+        cmd.args(["--smoothing", ["ema", "none"][pick(&mut state, 2)]]);
+        cmd.args(["--stop-div", ["4", "none", "1.5"][pick(&mut state, 3)]]);
+        cmd.args(["--sma-window", &(1 + pick(&mut state, 50)).to_string()]);
+        cmd.args([
+            "--optimizer",
+            ["adamw", "sgd", "adagrad"][pick(&mut state, 3)],
+        ]);
+        if pick(&mut state, 2) == 0 {
+            cmd.args(["--skip-start", &pick(&mut state, 10).to_string()]);
+        }
+        cmd.arg("--out").arg(dir.path().join(case.to_string()));
+        clean(&cmd.output().unwrap());
+    }
+}
