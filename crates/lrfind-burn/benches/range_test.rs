@@ -17,11 +17,7 @@ use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_burn::task::{Classify, NextChar, Task};
 
 /// A probe over `model`, `task` and `data` with AdamW (PyTorch defaults).
-fn probe<M, T>(
-    model: M,
-    task: T,
-    data: Batches<T::Batch>,
-) -> impl Probe<Error: std::fmt::Debug>
+fn probe<M, T>(model: M, task: T, data: Batches<T::Batch>) -> impl Probe<Error: std::fmt::Debug>
 where
     M: Module + Clone,
     T: Task<M>,

@@ -442,8 +442,8 @@ fn apply_finder(path: &Path, kind: Kind, args: &mut Args) -> Result<String> {
         _ => None,
     };
     let lr = s[&method]["lr"].as_f64();
-    let used = use_rates(kind, &method, lr, bounds, &mut args.lr, &mut args.flags)
-        .map_err(missing)?;
+    let used =
+        use_rates(kind, &method, lr, bounds, &mut args.lr, &mut args.flags).map_err(missing)?;
     Ok(format!("{used} in {}", path.display()))
 }
 

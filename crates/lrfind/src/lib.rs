@@ -27,6 +27,7 @@
 
 pub mod analysis;
 pub mod atomic;
+pub mod batch_source;
 pub mod curve;
 #[cfg(feature = "plot")]
 pub mod plot;
@@ -44,6 +45,7 @@ pub use analysis::{
     analyze, default_skip, Analysis, AnalyzeError, AnalyzeOptions, NoRecommendation, Outcome,
     MIN_DESCENT,
 };
+pub use batch_source::BatchSource;
 pub use curve::{Curve, CurveError, Location};
 pub use probe::{run, Observer, Probe, Progress, RunError};
 pub use ramp::Ramp;

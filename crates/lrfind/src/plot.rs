@@ -225,7 +225,13 @@ fn marker<DB: DrawingBackend>(
 ) -> DynElement<'static, DB, (i32, i32)> {
     let style = color.filled();
     let polygon = |points: &[(i32, i32)]| {
-        Polygon::new(points.iter().map(|(dx, dy)| (x + dx, y + dy)).collect::<Vec<_>>(), style)
+        Polygon::new(
+            points
+                .iter()
+                .map(|(dx, dy)| (x + dx, y + dy))
+                .collect::<Vec<_>>(),
+            style,
+        )
     };
     match kind % 7 {
         0 => Circle::new((x, y), 7, style).into_dyn(),
@@ -234,7 +240,19 @@ fn marker<DB: DrawingBackend>(
         3 => Cross::new((x, y), 8, color.stroke_width(3)).into_dyn(),
         4 => polygon(&[(0, -9), (8, 0), (0, 9), (-8, 0)]).into_dyn(),
         5 => polygon(&[(-8, -7), (8, -7), (0, 8)]).into_dyn(),
-        _ => polygon(&[(0, -10), (3, -3), (10, -3), (4, 2), (6, 9), (0, 5), (-6, 9), (-4, 2), (-10, -3), (-3, -3)]).into_dyn(),
+        _ => polygon(&[
+            (0, -10),
+            (3, -3),
+            (10, -3),
+            (4, 2),
+            (6, 9),
+            (0, 5),
+            (-6, 9),
+            (-4, 2),
+            (-10, -3),
+            (-3, -3),
+        ])
+        .into_dyn(),
     }
 }
 
@@ -337,7 +355,10 @@ fn draw_loss<DB: DrawingBackend>(
     ))?;
     // The recommended mark first, ringed, so that a rule landing on the same rate (consensus is
     // often slide's or minimum's rate) stays visible on top of it.
-    let ordered = marks.iter().filter(|m| m.recommended).chain(marks.iter().filter(|m| !m.recommended));
+    let ordered = marks
+        .iter()
+        .filter(|m| m.recommended)
+        .chain(marks.iter().filter(|m| !m.recommended));
     for mark in ordered {
         if let Shape::Point { lr, loss, kind } = mark.shape {
             let at = (lr, clamp(loss));

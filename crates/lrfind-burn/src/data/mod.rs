@@ -1,6 +1,5 @@
 //! Data for range tests: the [`BatchSource`] seam and in-memory classification batches.
 
-pub mod digits;
 pub mod idx;
 pub mod table;
 pub mod text;
@@ -8,42 +7,14 @@ pub mod text;
 use burn::prelude::*;
 use std::convert::Infallible;
 
-/// An endless supply of mini-batches: a range test may need more steps than one epoch has, so a
-/// source cycles. `Clone` must capture the position, so a snapshot can rewind it.
-pub trait BatchSource: Clone {
-    type Batch;
-    type Error: std::error::Error + Send + Sync + 'static;
-    fn next_batch(&mut self) -> Result<Self::Batch, Self::Error>;
-}
+/// The embedded UCI digits ([`lrfind_data::digits`]: plain arrays, shared with every adapter).
+pub use lrfind_data::digits;
+pub(crate) use lrfind_data::gather;
+/// A classification dataset in memory ([`lrfind_data::Classification`]).
+pub use lrfind_data::Classification;
 
-/// A classification dataset in memory: `n` rows of `dim` features and a label each.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Classification {
-    pub features: Vec<f32>,
-    pub labels: Vec<i64>,
-    pub dim: usize,
-    pub classes: usize,
-}
-
-impl Classification {
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// Rows `range` as a new dataset.
-    pub fn slice(&self, range: std::ops::Range<usize>) -> Classification {
-        Classification {
-            features: self.features[range.start * self.dim..range.end * self.dim].to_vec(),
-            labels: self.labels[range].to_vec(),
-            dim: self.dim,
-            classes: self.classes,
-        }
-    }
-}
+/// The data seam ([`lrfind::BatchSource`], shared with every adapter).
+pub use lrfind::BatchSource;
 
 /// One batch of inputs and integer targets, already on the device.
 #[derive(Debug, Clone)]
@@ -82,16 +53,9 @@ impl<B> Batches<B> {
         drop_last: bool,
         mut make: impl FnMut(&[usize]) -> B,
     ) -> Batches<B> {
-        let mut order: Vec<usize> = (0..n).collect();
-        shuffle(&mut order, seed);
-        let batch_size = batch_size.max(1);
-        let count = if drop_last {
-            (n / batch_size).max(1)
-        } else {
-            n.div_ceil(batch_size).max(1)
-        };
-        let batches = (0..count)
-            .map(|b| make(&order[b * batch_size..((b + 1) * batch_size).min(n)]))
+        let batches = lrfind_data::batch_rows(n, batch_size, seed, drop_last)
+            .iter()
+            .map(|rows| make(rows))
             .collect();
         Batches {
             batches: std::sync::Arc::new(batches),
@@ -122,15 +86,6 @@ impl<B: Clone> BatchSource for Batches<B> {
         self.next = (self.next + 1) % self.batches.len();
         Ok(batch)
     }
-}
-
-/// Gathers rows `rows` of a row-major matrix with `dim` columns.
-pub(crate) fn gather<T: Copy>(values: &[T], dim: usize, rows: &[usize]) -> Vec<T> {
-    let mut out = Vec::with_capacity(rows.len() * dim);
-    for &r in rows {
-        out.extend_from_slice(&values[r * dim..(r + 1) * dim]);
-    }
-    out
 }
 
 /// A dataset that can gather any of its rows into a batch on a device.
@@ -208,21 +163,5 @@ impl Batches<ClassBatch> {
         device: &Device,
     ) -> ClassBatches {
         Batches::training(data, batch_size, seed, device)
-    }
-}
-
-/// Fisher–Yates with SplitMix64: the same order for the same seed on every platform.
-fn shuffle(items: &mut [usize], seed: u64) {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    for i in (1..items.len()).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        items.swap(i, j);
     }
 }

@@ -1,8 +1,9 @@
 //! Tabular data from a CSV file: numeric feature columns and one target column, for
 //! classification (integer or string labels) or regression.
 
-use super::{feature_rows, gather, shuffle, Batches, Classification, Rows};
+use super::{feature_rows, gather, Batches, Classification, Rows};
 use burn::prelude::*;
+use lrfind_data::shuffle;
 use std::path::{Path, PathBuf};
 
 /// What the target column holds.

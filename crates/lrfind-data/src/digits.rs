@@ -1,11 +1,11 @@
 //! The UCI optical digits (1,797 8×8 images, as bundled with scikit-learn; BSD-3 / CC BY 4.0),
 //! embedded in the binary so a range test runs with no setup.
 
-use super::Classification;
+use crate::Classification;
 use flate2::read::GzDecoder;
 use std::io::Read;
 
-const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
+const DIGITS_CSV_GZ: &[u8] = include_bytes!("../data/digits.csv.gz");
 
 /// Rows held out for validation: the first 297, as in `docs/reference.md`'s digits-MLP task.
 pub const VALIDATION_ROWS: usize = 297;

@@ -1,0 +1,55 @@
+//! The range test on a candle MLP (64-128-128-10, AdamW, batch 64) over the embedded digits —
+//! the same rows, batch order and architecture as `lrfind find`'s default on burn. Prints the
+//! curve as text, the suggestions, and writes `candle_lr_find.png`.
+//!
+//! Run: `cargo run --release -p lrfind-candle --example digits`
+
+use candle_core::{Device, Tensor};
+use candle_nn::{Optimizer, ParamsAdamW};
+use lrfind::{analyze, RangeTestConfig, DEFAULT_METHOD};
+use lrfind_candle::{AdamW, CandleBatches, CandleProbe, Mlp};
+use std::path::Path;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let device = Device::Cpu;
+    let (train, _) = lrfind_data::digits::split();
+    let data = CandleBatches::classification(&train, 64, 0, &device)?;
+    let mlp = Mlp::new(&[64, 128, 128, 10], 0, &device)?;
+    // PyTorch's AdamW defaults (lr is the range test's to set).
+    let optimizer = AdamW::new(mlp.vars(), ParamsAdamW::default())?;
+    let loss = |(x, y): &(Tensor, Tensor)| candle_nn::loss::cross_entropy(&mlp.forward(x)?, y);
+
+    let mut probe = CandleProbe::new(mlp.vars(), optimizer, data, loss);
+    let result = lrfind::run(&mut probe, RangeTestConfig::default(), &mut ())?; // weights restored
+    let analysis = analyze(&result.curve, &Default::default())?;
+
+    let window = analysis.skip_start..analysis.curve.len() - analysis.skip_end;
+    let recommended = analysis.recommend(DEFAULT_METHOD);
+    let mark = recommended.as_ref().ok().map(|(_, s)| (s.lr, s.loss));
+    let (lrs, losses) = (
+        &analysis.curve.lr[window.clone()],
+        &analysis.curve.loss[window],
+    );
+    print!("{}", lrfind::text_plot::render(lrs, losses, mark, 64, 12));
+    for (method, outcome) in &analysis.suggestions {
+        if let lrfind::Outcome::Point(s) = outcome {
+            println!("  {:<10} {:.3e}", method.name(), s.lr);
+        }
+    }
+    match recommended {
+        Ok((method, s)) => println!("recommended: {:.3e} ({method})", s.lr),
+        Err(why) => println!("no recommendation: {why}"),
+    }
+    lrfind::plot::plot_analysis(
+        &analysis,
+        5,
+        "LR range test: candle MLP on digits",
+        Path::new("candle_lr_find.png"),
+    )?;
+    println!(
+        "{} points ({}); wrote candle_lr_find.png",
+        result.curve.len(),
+        result.stopped
+    );
+    Ok(())
+}
