@@ -11,11 +11,30 @@ use lrfind::schedule::Schedule;
 ///
 /// A schedule that cannot advance without a metric ([`lrfind::schedule::Plateau`]; burn passes
 /// none) or past its end (one-cycle) keeps its last rate rather than panicking mid-training.
+///
+/// Re-finding mid-training: a `Learner` keeps its scheduler to itself, but it loads records —
+/// [`restart`] makes one that starts the schedule over with every rate multiplied by a factor
+/// (for one-cycle, cosine, cyclic and constant schedules that is the same schedule with its peak
+/// moved to the new rate): `learner.load_scheduler(restart(new_max_lr / old_max_lr))`.
 #[derive(Debug, Clone)]
 pub struct BurnScheduler<S> {
     initial: S,
     current: S,
     steps: u64,
+    scale: f64,
+}
+
+/// A record that restarts a [`BurnScheduler`] from its first step with every rate multiplied by
+/// `scale` (load it with `Learner::load_scheduler` or [`LrScheduler::load_record`]). It carries the
+/// values twice: at the top, for the scheduler itself, and under `"0"`, where burn's
+/// `ModuleLrScheduler` (the `Learner`'s) looks for its first parameter group's scheduler.
+pub fn restart(scale: f64) -> LrSchedulerRecord {
+    let own = || {
+        LrSchedulerRecord::new()
+            .with_scalar(STEPS_KEY, 0.0)
+            .with_scalar(SCALE_KEY, scale)
+    };
+    own().with_record("0", own())
 }
 
 impl<S: Schedule + Clone> BurnScheduler<S> {
@@ -24,6 +43,7 @@ impl<S: Schedule + Clone> BurnScheduler<S> {
             initial: schedule.clone(),
             current: schedule,
             steps: 0,
+            scale: 1.0,
         }
     }
 
@@ -34,21 +54,24 @@ impl<S: Schedule + Clone> BurnScheduler<S> {
 }
 
 const STEPS_KEY: &str = "lrfind_steps";
+const SCALE_KEY: &str = "lrfind_scale";
 
 impl<S: Schedule + Clone + Sync + 'static> LrScheduler for BurnScheduler<S> {
     fn step(&mut self) -> f64 {
-        let lr = self.current.lr();
+        let lr = self.current.lr() * self.scale;
         // An error leaves the schedule where it was: the rate holds (see the type's docs).
         let _ = self.current.step(None);
         self.steps += 1;
         lr
     }
 
-    /// The record is the number of steps taken: the schedules are deterministic, so replaying
-    /// them from the initial state restores them exactly (the same floats PyTorch's recursive
-    /// forms give).
+    /// The record is the number of steps taken and the rate factor ([`restart`]): the schedules
+    /// are deterministic, so replaying them from the initial state restores them exactly (the
+    /// same floats PyTorch's recursive forms give).
     fn to_record(&self) -> LrSchedulerRecord {
-        LrSchedulerRecord::new().with_scalar(STEPS_KEY, self.steps as f64)
+        LrSchedulerRecord::new()
+            .with_scalar(STEPS_KEY, self.steps as f64)
+            .with_scalar(SCALE_KEY, self.scale)
     }
 
     fn load_record(&mut self, record: LrSchedulerRecord) {
@@ -57,6 +80,7 @@ impl<S: Schedule + Clone + Sync + 'static> LrScheduler for BurnScheduler<S> {
         };
         self.current = self.initial.clone();
         self.steps = 0;
+        self.scale = record.scalar::<f64>(SCALE_KEY).unwrap_or(1.0);
         while (self.steps as f64) < steps {
             let _ = self.current.step(None);
             self.steps += 1;
@@ -74,6 +98,25 @@ mod tests {
         let mut s = BurnScheduler::new(StepDecay::new(0.1, 2, 0.5).unwrap());
         let rates: Vec<f64> = (0..5).map(|_| s.step()).collect();
         assert_eq!(rates, vec![0.1, 0.1, 0.05, 0.05, 0.025]);
+    }
+
+    #[test]
+    fn a_restart_record_starts_over_with_scaled_rates() {
+        let one_cycle = OneCycle::new(0.01, 20, OneCycleOptions::default()).unwrap();
+        let mut s = BurnScheduler::new(one_cycle.clone());
+        let first: Vec<f64> = (0..20).map(|_| s.step()).collect();
+        s.load_record(restart(0.25));
+        let again: Vec<f64> = (0..20).map(|_| s.step()).collect();
+        let peak = OneCycle::new(0.0025, 20, OneCycleOptions::default()).unwrap();
+        let mut want = BurnScheduler::new(peak);
+        for (a, b) in again.iter().zip(first) {
+            assert_eq!(*a, b * 0.25);
+            assert!((a - want.step()).abs() <= 1e-15);
+        }
+        // The factor survives a save and load.
+        let mut t = BurnScheduler::new(one_cycle);
+        t.load_record(s.to_record());
+        assert_eq!(t.step(), s.step());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the same rows, batch order and architecture as `lrfind find`'s default on burn. Prints the
 //! curve as text, the suggestions, and writes `candle_lr_find.png`.
 //!
-//! Run: `cargo run --release -p lrfind-candle --example digits`
+//! Run: `cargo run --release -p lrfind-candle --example digits [PLOT.png]`
 
 use candle_core::{Device, Tensor};
 use candle_nn::{Optimizer, ParamsAdamW};

@@ -63,6 +63,14 @@ impl<B> Batches<B> {
         }
     }
 
+    /// Batches made elsewhere (a burn `DataLoader`'s), served round-robin.
+    pub fn from_batches(batches: Vec<B>) -> Batches<B> {
+        Batches {
+            batches: std::sync::Arc::new(batches),
+            next: 0,
+        }
+    }
+
     /// Batches per pass over the data.
     pub fn len(&self) -> usize {
         self.batches.len()
