@@ -232,16 +232,11 @@ impl LrFound {
 
     /// The curve in text, the recommended rate marked (for terminals).
     pub fn text_plot(&self) -> String {
-        let a = &self.analysis;
-        let window = a.skip_start..a.curve.len() - a.skip_end;
-        let mark = self.recommended.as_ref().ok().map(|(_, s)| (s.lr, s.loss));
-        lrfind::text_plot::render(
-            &a.curve.lr[window.clone()],
-            &a.curve.loss[window],
-            mark,
-            64,
-            12,
-        )
+        let method = self
+            .recommended
+            .as_ref()
+            .map_or(lrfind::DEFAULT_METHOD, |(m, _)| *m);
+        lrfind::text_plot::render_analysis(&self.analysis, method, 64, 12)
     }
 
     /// Writes the curve with every suggestion marked to `path` (.png or .svg).

@@ -2,13 +2,13 @@
 //! 64-128-128-10 at batch 64, on candle (CPU) and on burn (flex), timed in the same run:
 //! `cargo bench -p lrfind-candle --bench step`.
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use candle_nn::{Optimizer, ParamsAdamW};
 use criterion::{criterion_group, criterion_main, Criterion};
 use lrfind::Probe;
-use lrfind_burn::data::{ClassBatch, ClassBatches};
+use lrfind_burn::data::ClassBatches;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
+use lrfind_burn::task::Classify;
 
 const SIZES: [usize; 4] = [64, 128, 128, 10];
 const STEPS: usize = 100;
@@ -33,12 +33,8 @@ fn steps(c: &mut Criterion) {
     let device = Device::flex().autodiff();
     let data = ClassBatches::new(&train, 64, 0, &device);
     let model = lrfind_burn::model::seeded(0, &device, |d| lrfind_burn::model::Mlp::new(&SIZES, d));
-    let ce = CrossEntropyLossConfig::new().init(&device);
-    let loss = move |m: &lrfind_burn::model::Mlp, b: &ClassBatch| {
-        ce.forward(m.forward(b.inputs.clone()), b.targets.clone())
-    };
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    let mut burn = lrfind_burn::BurnProbe::new(model, optimizer, data, loss);
+    let mut burn = lrfind_burn::task::probe(model, optimizer, data, Classify::new(&device));
     group.bench_function("burn", |b| {
         b.iter(|| (0..STEPS).map(|_| burn.step(1e-4).unwrap()).sum::<f64>())
     });

@@ -23,14 +23,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = lrfind::run(&mut probe, RangeTestConfig::default(), &mut ())?; // weights restored
     let analysis = analyze(&result.curve, &Default::default())?;
 
-    let window = analysis.skip_start..analysis.curve.len() - analysis.skip_end;
     let recommended = analysis.recommend(DEFAULT_METHOD);
-    let mark = recommended.as_ref().ok().map(|(_, s)| (s.lr, s.loss));
-    let (lrs, losses) = (
-        &analysis.curve.lr[window.clone()],
-        &analysis.curve.loss[window],
+    print!(
+        "{}",
+        lrfind::text_plot::render_analysis(&analysis, DEFAULT_METHOD, 64, 12)
     );
-    print!("{}", lrfind::text_plot::render(lrs, losses, mark, 64, 12));
     for (method, outcome) in &analysis.suggestions {
         if let lrfind::Outcome::Point(s) = outcome {
             println!("  {:<10} {:.3e}", method.name(), s.lr);

@@ -2,12 +2,12 @@
 //! core is shared, only the framework differs, so the recommended rates must agree (within a
 //! factor 3: the initial weights come from different generators).
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use candle_nn::{Optimizer, ParamsAdamW};
 use lrfind::{analyze, RangeTestConfig, DEFAULT_METHOD};
-use lrfind_burn::data::{ClassBatch, ClassBatches};
+use lrfind_burn::data::ClassBatches;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
+use lrfind_burn::task::Classify;
 
 const SIZES: [usize; 4] = [64, 128, 128, 10];
 
@@ -21,12 +21,8 @@ fn burn_rate() -> f64 {
     let (train, _) = lrfind_data::digits::split();
     let data = ClassBatches::new(&train, 64, 0, &device);
     let model = lrfind_burn::model::seeded(0, &device, |d| lrfind_burn::model::Mlp::new(&SIZES, d));
-    let ce = CrossEntropyLossConfig::new().init(&device);
-    let loss = move |m: &lrfind_burn::model::Mlp, b: &ClassBatch| {
-        ce.forward(m.forward(b.inputs.clone()), b.targets.clone())
-    };
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    let mut probe = lrfind_burn::BurnProbe::new(model, optimizer, data, loss);
+    let mut probe = lrfind_burn::task::probe(model, optimizer, data, Classify::new(&device));
     recommended(
         &lrfind::run(&mut probe, RangeTestConfig::default(), &mut ())
             .unwrap()

@@ -279,14 +279,8 @@ pub fn run(args: Args) -> Result<()> {
     if args.format == "json" {
         crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
     } else {
-        let window = analysis.skip_start..analysis.curve.len() - analysis.skip_end;
         let recommended = analysis.recommend(default_method);
-        let mark = recommended.as_ref().ok().map(|(_, s)| (s.lr, s.loss));
-        let (lrs, losses) = (
-            &analysis.curve.lr[window.clone()],
-            &analysis.curve.loss[window],
-        );
-        let mut text = lrfind::text_plot::render(lrs, losses, mark, 64, 14);
+        let mut text = lrfind::text_plot::render_analysis(&analysis, default_method, 64, 14);
         text += &table(&analysis, recommended.as_ref().ok().map(|(m, _)| *m));
         let rate = iterations as f64 / seconds.max(1e-9);
         text += &match &recommended {

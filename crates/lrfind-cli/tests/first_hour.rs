@@ -86,33 +86,27 @@ fn analyze_reads_finds_json_and_its_own_json() {
         .assert()
         .success();
     let found = read_json(&dir.path().join("lr_find.json"));
-    let analyzed = lrfind()
-        .arg("analyze")
-        .arg(dir.path().join("lr_find.json"))
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        analyzed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&analyzed.stderr)
-    );
-    let again: Value = serde_json::from_slice(&analyzed.stdout).unwrap();
+    // `analyze --format json FILE`: its stdout, after checking it succeeded.
+    let analyze = |file: &Path| {
+        let out = lrfind()
+            .arg("analyze")
+            .arg(file)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let analyzed = analyze(&dir.path().join("lr_find.json"));
+    let again: Value = serde_json::from_slice(&analyzed).unwrap();
     assert_eq!(again["suggestions"], found["suggestions"]);
     let own = dir.path().join("analysis.json");
-    std::fs::write(&own, &analyzed.stdout).unwrap();
-    let third = lrfind()
-        .arg("analyze")
-        .arg(&own)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        third.status.success(),
-        "{}",
-        String::from_utf8_lossy(&third.stderr)
-    );
-    let third: Value = serde_json::from_slice(&third.stdout).unwrap();
+    std::fs::write(&own, &analyzed).unwrap();
+    let third: Value = serde_json::from_slice(&analyze(&own)).unwrap();
     assert_eq!(third["suggestions"], found["suggestions"]);
 }
 

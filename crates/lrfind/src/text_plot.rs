@@ -66,6 +66,26 @@ pub fn render(
     out
 }
 
+/// [`render`] of an analysis: the analyzed window of its curve, the rate it recommends
+/// ([`crate::Analysis::recommend`] of `preferred`) marked, `width × height` characters.
+pub fn render_analysis(
+    analysis: &crate::Analysis,
+    preferred: crate::Method,
+    width: usize,
+    height: usize,
+) -> String {
+    let a = analysis;
+    let window = a.skip_start..a.curve.len() - a.skip_end;
+    let mark = a.recommend(preferred).ok().map(|(_, s)| (s.lr, s.loss));
+    render(
+        &a.curve.lr[window.clone()],
+        &a.curve.loss[window],
+        mark,
+        width,
+        height,
+    )
+}
+
 /// (min, max) of the values, widened when they are all equal.
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {

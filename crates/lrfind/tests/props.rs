@@ -138,9 +138,7 @@ proptest! {
                 prop_assert!(lrfind::plot::draw(&root, &a, w, "property").is_ok());
             }
             prop_assert!(svg.contains("<svg"));
-            let window = a.skip_start..a.curve.len() - a.skip_end;
-            let mark = a.recommend(lrfind::DEFAULT_METHOD).ok().map(|(_, s)| (s.lr, s.loss));
-            let text = lrfind::text_plot::render(&a.curve.lr[window.clone()], &a.curve.loss[window], mark, 64, 14);
+            let text = lrfind::text_plot::render_analysis(&a, lrfind::DEFAULT_METHOD, 64, 14);
             prop_assert!(!text.is_empty());
         }
     }
