@@ -4,7 +4,7 @@ use crate::exit::{bad_input, bad_setting};
 use crate::output;
 use anyhow::{Context, Result};
 use clap::Parser;
-use lrfind::suggest::SlideParams;
+use lrfind::suggest::{LightningSkip, SlideParams};
 use lrfind::{analyze, Analysis, AnalyzeOptions, Curve, Method, Outcome, Smoothing};
 use std::path::PathBuf;
 
@@ -37,7 +37,7 @@ pub struct Args {
 #[derive(clap::Args, Debug, Clone)]
 pub struct SuggestArgs {
     /// Rules to apply: a comma-separated list of valley, slide, minimum, steep, gradient, sma,
-    /// consensus, bounds, or `all`.
+    /// lightning, consensus, bounds, or `all`.
     #[arg(long, default_value = "all", value_parser = parse_methods)]
     pub methods: Methods,
     /// Points to leave out at the start (default: a tenth of the curve, as fastai).
@@ -55,6 +55,14 @@ pub struct SuggestArgs {
     /// Gradient threshold of the `slide` rule.
     #[arg(long, default_value_t = 0.005)]
     pub slide_thresh: f64,
+    /// Points the `lightning` rule leaves out at the start of the whole curve (Lightning's
+    /// `skip_begin`; it ignores --skip-start, as Lightning does).
+    #[arg(long, default_value_t = 10)]
+    pub lightning_skip_begin: usize,
+    /// Points the `lightning` rule leaves out at the end (Lightning's `skip_end`; 0 leaves
+    /// nothing, as Python's `[b:-0]`).
+    #[arg(long, default_value_t = 1)]
+    pub lightning_skip_end: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +106,10 @@ impl SuggestArgs {
                 lr_diff: self.slide_lr_diff,
                 thresh: self.slide_thresh,
                 ..Default::default()
+            },
+            lightning: LightningSkip {
+                begin: self.lightning_skip_begin,
+                end: self.lightning_skip_end,
             },
         }
     }

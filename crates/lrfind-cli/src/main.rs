@@ -34,7 +34,7 @@ enum Command {
     Find(Box<find::Args>),
     /// Analyze a range-test curve recorded by any tool (CSV or JSON with lr and loss).
     #[command(allow_negative_numbers = true)]
-    Analyze(analyze::Args),
+    Analyze(Box<analyze::Args>),
     /// Train with the found rate and a schedule; re-find as training goes on.
     #[command(allow_negative_numbers = true)]
     Train(Box<train::Args>),
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Find(args) => find::run(*args),
-        Command::Analyze(args) => analyze::run(args),
+        Command::Analyze(args) => analyze::run(*args),
         Command::Schedule(args) => schedule::run(*args),
         Command::Train(args) => train::run(*args),
         Command::Evaluate(args) => evaluate::run(*args),

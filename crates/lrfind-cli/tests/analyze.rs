@@ -64,6 +64,7 @@ fn json_schema_is_stable() {
             "steep",
             "gradient",
             "sma",
+            "lightning",
             "consensus",
             "bounds"
         ]
@@ -75,6 +76,7 @@ fn json_schema_is_stable() {
         "steep",
         "gradient",
         "sma",
+        "lightning",
         "consensus",
     ] {
         let keys: Vec<&str> = s[m]

@@ -4,7 +4,7 @@ use crate::curve::Curve;
 use crate::range_test::{validate_smoothing, validate_stop_div, ConfigError};
 use crate::smooth::Smoothing;
 use crate::stop::StopReason;
-use crate::suggest::{self, Bounds, Method, SlideParams, SuggestError, Suggestion};
+use crate::suggest::{self, Bounds, LightningSkip, Method, SlideParams, SuggestError, Suggestion};
 use crate::tracker::{LossTracker, Observation};
 use serde_json::{json, Map, Value};
 
@@ -22,6 +22,9 @@ pub struct AnalyzeOptions {
     pub stop_div: Option<f64>,
     pub sma_window: usize,
     pub slide: SlideParams,
+    /// The `lightning` rule's own skipping (Lightning's defaults 10 and 1), applied to the whole
+    /// curve instead of the skipping above, as Lightning does.
+    pub lightning: LightningSkip,
 }
 
 impl Default for AnalyzeOptions {
@@ -34,6 +37,7 @@ impl Default for AnalyzeOptions {
             stop_div: None,
             sma_window: 5,
             slide: SlideParams::default(),
+            lightning: LightningSkip::default(),
         }
     }
 }
@@ -138,6 +142,11 @@ fn suggest_one(
         Method::Gradient => point(suggest::gradient(lrs, losses)),
         Method::Sma => point(suggest::sma(lrs, losses, o.sma_window)),
         Method::Consensus => point(suggest::consensus(lrs, losses, o.slide)),
+        // Lightning skips on its own terms, over the whole curve: its indices need no offset.
+        Method::Lightning => match suggest::lightning(&curve.lr, &curve.loss, o.lightning) {
+            Ok(s) => Outcome::Point(s.placed_on(&curve.lr, &curve.loss, 0)),
+            Err(e) => Outcome::Failed(e),
+        },
         Method::Bounds => match suggest::bounds(lrs, losses) {
             Ok(b) => Outcome::Bounds(b.shifted(offset)),
             Err(e) => Outcome::Failed(e),

@@ -48,7 +48,7 @@ impl Format {
 }
 
 const SIZE: (u32, u32) = (1000, 750);
-const COLORS: [RGBColor; 8] = [
+const COLORS: [RGBColor; 9] = [
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
@@ -57,6 +57,7 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(227, 119, 194),
     RGBColor(23, 190, 207),
     RGBColor(188, 189, 34),
+    RGBColor(127, 127, 127),
 ];
 const LINE: RGBColor = RGBColor(31, 119, 180);
 
@@ -217,7 +218,8 @@ fn marks(a: &Analysis) -> Vec<Mark> {
         .collect()
 }
 
-/// A marker of one of seven shapes (one per rule), so that marks at the same place stay apart.
+/// A marker of one of seven shapes, so that marks at the same place stay apart (with the colours,
+/// every rule's mark differs).
 fn marker<DB: DrawingBackend>(
     (x, y): (i32, i32),
     kind: usize,

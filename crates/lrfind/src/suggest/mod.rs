@@ -8,6 +8,7 @@
 mod bounds;
 mod consensus;
 mod gradient;
+mod lightning;
 mod minimum;
 mod slide;
 mod sma;
@@ -17,6 +18,7 @@ mod valley;
 pub use bounds::{bounds, Bounds};
 pub use consensus::consensus;
 pub use gradient::{gradient, np_gradient};
+pub use lightning::{gradient_against, lightning, LightningSkip};
 pub use minimum::minimum;
 pub use slide::{slide, SlideParams};
 pub use sma::{sma, sma_derivative};
@@ -128,19 +130,21 @@ pub enum Method {
     Steep,
     Gradient,
     Sma,
+    Lightning,
     Consensus,
     Bounds,
 }
 
 impl Method {
     /// Every rule, in report order.
-    pub const ALL: [Method; 8] = [
+    pub const ALL: [Method; 9] = [
         Method::Valley,
         Method::Slide,
         Method::Minimum,
         Method::Steep,
         Method::Gradient,
         Method::Sma,
+        Method::Lightning,
         Method::Consensus,
         Method::Bounds,
     ];
@@ -154,6 +158,7 @@ impl Method {
             Method::Steep => "steep",
             Method::Gradient => "gradient",
             Method::Sma => "sma",
+            Method::Lightning => "lightning",
             Method::Consensus => "consensus",
             Method::Bounds => "bounds",
         }
