@@ -37,14 +37,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok((method, s)) => println!("recommended: {:.3e} ({method})", s.lr),
         Err(why) => println!("no recommendation: {why}"),
     }
-    lrfind::plot::plot_analysis(
-        &analysis,
-        5,
-        "LR range test: candle MLP on digits",
-        Path::new("candle_lr_find.png"),
-    )?;
+    let plot = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "candle_lr_find.png".into());
+    let title = "LR range test: candle MLP on digits";
+    lrfind::plot::plot_analysis(&analysis, 5, title, Path::new(&plot))?;
     println!(
-        "{} points ({}); wrote candle_lr_find.png",
+        "{} points ({}); wrote {plot}",
         result.curve.len(),
         result.stopped
     );
