@@ -109,8 +109,8 @@ impl Classifier for Cnn {
 }
 
 /// A small character-level language model (`docs/reference.md`): token + learned position
-/// embeddings, a pre-norm transformer encoder with a causal mask, a final layer norm and a linear
-/// head over the vocabulary. With d 128, 4 heads, 2 layers, ff 512: ≈ 420k parameters.
+/// embeddings, a pre-norm transformer encoder (ReLU feed-forward) with a causal mask, a final layer
+/// norm and a linear head over the vocabulary. With d 128, 4 heads, 2 layers, ff 512: ≈ 420k parameters.
 #[derive(Module, Debug)]
 pub struct CharLm {
     tokens: burn::nn::Embedding,
@@ -151,9 +151,12 @@ impl CharLm {
         let lm = CharLm {
             tokens: EmbeddingConfig::new(shape.vocab, d).init(device),
             positions: EmbeddingConfig::new(shape.seq_len, d).init(device),
+            // ReLU in the feed-forward, as PyTorch's `nn.TransformerEncoderLayer` (the reference
+            // model) has it; burn's default is GELU, which costs flex more (README, Performance).
             encoder: TransformerEncoderConfig::new(d, 4 * d, shape.heads, shape.layers)
                 .with_norm_first(true)
                 .with_dropout(0.0)
+                .with_activation(burn::nn::activation::ActivationConfig::Relu)
                 .init(device),
             norm: LayerNormConfig::new(d).init(device),
             head: LinearConfig::new(d, shape.vocab).init(device),
