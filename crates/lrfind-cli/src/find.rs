@@ -63,6 +63,10 @@ pub struct RangeArgs {
     /// β of the EMA smoothing.
     #[arg(long, default_value_t = 0.98, allow_hyphen_values = true)]
     pub beta: f64,
+    /// Steps at --start-lr before the sweep whose mean loss starts the smoothing (0: fastai's
+    /// debiased start; for a sweep from trained weights, see `train --refind-warmup`).
+    #[arg(long, default_value_t = 0)]
+    pub warmup: usize,
 }
 
 impl RangeArgs {
@@ -82,6 +86,7 @@ impl RangeArgs {
                 Smoothing::Ema { beta: self.beta }
             },
             stop_div: self.stop_div.0,
+            warmup: self.warmup,
         }
     }
 
@@ -89,7 +94,7 @@ impl RangeArgs {
         json!({
             "start_lr": self.start_lr, "end_lr": self.end_lr, "num_iter": self.num_iter,
             "ramp": self.ramp, "smoothing": self.smoothing, "beta": self.beta,
-            "stop_div": self.stop_div.0,
+            "stop_div": self.stop_div.0, "warmup": self.warmup,
         })
     }
 }

@@ -49,6 +49,10 @@ pub struct Args {
     pub refind_on_plateau: bool,
     #[arg(long, default_value_t = 2)]
     pub refind_patience: usize,
+    /// Warm-up steps of every re-find after the first range test (see `find --warmup`; 0, off,
+    /// by default): from trained weights the first batches' losses can read as descent.
+    #[arg(long, default_value_t = 0)]
+    pub refind_warmup: usize,
     #[command(flatten)]
     pub range: RangeArgs,
     #[command(flatten)]
@@ -195,12 +199,16 @@ impl Run<'_> {
     ) -> Result<Box<dyn Schedule>> {
         let args = self.args;
         let started = Instant::now();
-        let result = keep_partial(run_with_progress(probe, args.range.config(), self.stop))?;
+        let mut range = args.range.clone();
+        if epoch > 0 {
+            range.warmup = args.refind_warmup;
+        }
+        let result = keep_partial(run_with_progress(probe, range.config(), self.stop))?;
         if result.stopped == StopReason::Interrupted {
             return Err(anyhow::Error::new(Interrupted));
         }
         let mut config = args.task.to_json();
-        config["range_test"] = args.range.to_json();
+        config["range_test"] = range.to_json();
         config["epoch"] = json!(epoch);
         let title = format!("LR range test at epoch {epoch}: {}", args.task.title());
         let stem = format!("lr_find_{epoch}");

@@ -192,3 +192,38 @@ fn bad_train_input_is_refused_before_training() {
     }
     assert!(!dir.path().join("out/history.json").exists());
 }
+
+/// The first 20 smoothed losses of the re-find at epoch 3 (from trained weights).
+fn refind_start(warmup: &str) -> Vec<f64> {
+    let dir = tempfile::tempdir().unwrap();
+    lrfind()
+        .args(["train", "--epochs", "4", "--refind-every", "3"])
+        .args(["--refind-warmup", warmup, "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let v = read_json(&dir.path().join("lr_find_3.json"));
+    assert_eq!(
+        v["config"]["range_test"]["warmup"].as_u64(),
+        Some(warmup.parse().unwrap())
+    );
+    numbers(&v["curve"]["loss"])[..20].to_vec()
+}
+
+#[test]
+fn a_warm_up_keeps_a_refind_from_reading_its_first_batches_as_descent() {
+    // From trained weights the first batches' losses differ more than the loss moves at 1e-7: the
+    // debiased EMA's start drifts as batches arrive, and slope rules took that drift for descent.
+    // Started at the warm-up's mean, the flat start of the curve stays flat.
+    let spread = |losses: Vec<f64>| {
+        let (lo, hi) = losses
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &l| (a.min(l), b.max(l)));
+        (hi - lo) / lo
+    };
+    assert!(spread(refind_start("0")) > 0.2, "the debiased start drifts");
+    assert!(
+        spread(refind_start("20")) < 0.1,
+        "the settled start does not"
+    );
+}

@@ -77,6 +77,22 @@ pub fn run<P: Probe, O: Observer + ?Sized>(
     let mut test = RangeTest::new(config)?;
     let state = probe.snapshot().map_err(RunError::Snapshot)?;
     let mut failure = None;
+    // The warm-up: steps at the first rate whose mean loss starts the smoothing.
+    let mut warm = (0.0, 0usize);
+    for _ in 0..config.warmup {
+        match probe.step(config.start_lr) {
+            Ok(loss) if loss.is_finite() => warm = (warm.0 + loss, warm.1 + 1),
+            Ok(_) => {}
+            Err(e) => {
+                failure = Some((0, e));
+                test.interrupt();
+                break;
+            }
+        }
+    }
+    if warm.1 > 0 {
+        test.settle(warm.0 / warm.1 as f64);
+    }
     while let Some(lr) = test.next_lr() {
         let iteration = test.iteration();
         let raw_loss = match probe.step(lr) {
@@ -151,6 +167,35 @@ mod tests {
             self.w -= lr * 2.0 * self.w;
             Ok(loss)
         }
+    }
+
+    #[test]
+    fn a_warm_up_starts_the_smoothing_at_its_mean_and_records_nothing() {
+        let mut bowl = Bowl {
+            w: 2.0,
+            fail_at: None,
+            steps: 0,
+        };
+        let config = RangeTestConfig {
+            num_iter: 10,
+            warmup: 3,
+            ..Default::default()
+        };
+        let r = run(&mut bowl, config, &mut ()).unwrap();
+        assert_eq!((bowl.steps, r.curve.len(), bowl.w), (13, 10, 2.0));
+        // At 1e-7 the bowl barely moves: the warm-up mean and the first raw loss are ≈ 4, and the
+        // first smoothed point is 0.98 · mean + 0.02 · raw, not the debiased raw loss alone.
+        let raw = r.curve.raw_loss.as_ref().unwrap()[0];
+        assert!((r.curve.loss[0] - raw).abs() < 1e-5 && r.curve.loss[0] != raw);
+        // A failing warm-up step restores and reports step 0.
+        let mut failing = Bowl {
+            w: 2.0,
+            fail_at: Some(1),
+            steps: 0,
+        };
+        let err = run(&mut failing, config, &mut ()).unwrap_err();
+        assert!(matches!(err, RunError::Step { iteration: 0, .. }));
+        assert_eq!(failing.w, 2.0);
     }
 
     #[test]

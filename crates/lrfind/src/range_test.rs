@@ -22,6 +22,12 @@ pub struct RangeTestConfig {
     pub smoothing: Smoothing,
     /// Stop once smoothed loss > `stop_div ×` best (4); `None` never stops (for losses that go negative).
     pub stop_div: Option<f64>,
+    /// Steps at `start_lr` before the sweep, not recorded, whose mean raw loss starts the smoothing
+    /// (0, fastai's start: the debiased average of the first losses). From trained weights the
+    /// batch losses vary more than the loss moves at tiny rates, so a debiased average of the first
+    /// few batches drifts as more arrive — and slope rules (`steep`, `gradient`, `sma`) read that
+    /// drift as descent. A warm-up starts the curve at a settled value instead.
+    pub warmup: usize,
 }
 
 impl Default for RangeTestConfig {
@@ -33,6 +39,7 @@ impl Default for RangeTestConfig {
             ramp: Ramp::Exp,
             smoothing: Smoothing::default(),
             stop_div: Some(4.0),
+            warmup: 0,
         }
     }
 }
@@ -159,6 +166,12 @@ impl RangeTest {
     }
 
     /// The smoothed loss of the last recorded step.
+    /// Starts the smoothing at `mean` (the warm-up's mean raw loss, see
+    /// [`RangeTestConfig::warmup`]); call before the first [`RangeTest::record`].
+    pub fn settle(&mut self, mean: f64) {
+        self.tracker.settle(mean);
+    }
+
     pub fn last_loss(&self) -> Option<f64> {
         self.smoothed.last().copied()
     }

@@ -35,6 +35,17 @@ impl Ema {
         }
     }
 
+    /// The same average started at `mean`, as if it had already seen infinitely many losses of
+    /// `mean`: no debiasing from here on (`β^count` is 0), so each new loss moves it by only
+    /// `(1−β)·(L − v)` from the first point on.
+    pub fn settled_at(&self, mean: f64) -> Ema {
+        Ema {
+            beta: self.beta,
+            value: mean,
+            count: i32::MAX,
+        }
+    }
+
     /// Feeds one raw loss and returns the debiased average so far.
     pub fn update(&mut self, loss: f64) -> f64 {
         self.count = self.count.saturating_add(1);
@@ -58,6 +69,12 @@ mod tests {
         let mut ema = Ema::new(0.9);
         let last = (0..50).map(|_| ema.update(3.0)).last().unwrap();
         assert!((last - 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_settled_average_moves_by_one_minus_beta_of_the_gap() {
+        let mut ema = Ema::new(0.98).settled_at(2.0);
+        assert!((ema.update(3.0) - 2.02).abs() < 1e-12);
     }
 
     #[test]

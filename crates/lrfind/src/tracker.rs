@@ -39,6 +39,14 @@ impl LossTracker {
         }
     }
 
+    /// Starts the smoothing at `mean` instead of at the first loss (see
+    /// [`crate::RangeTestConfig::warmup`]); without smoothing, nothing changes.
+    pub fn settle(&mut self, mean: f64) {
+        if let Some(ema) = &mut self.ema {
+            *ema = ema.settled_at(mean);
+        }
+    }
+
     /// Feeds one raw loss.
     pub fn observe(&mut self, raw: f64) -> Observation {
         if !raw.is_finite() {
