@@ -305,51 +305,42 @@ fn fashion_mnist_from_the_debian_package() {
     fashion_mnist_cnn(None, "1024");
 }
 
+/// Runs `find --dataset text` with the char transformer on `text` (the installed Shakespeare corpus
+/// when `None`) and checks it recorded 12 points with the char-LM.
+fn char_lm(text: Option<std::path::PathBuf>) {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = lrfind();
+    cmd.args([
+        "find",
+        "--dataset",
+        "text",
+        "--seq-len",
+        "16",
+        "--batch-size",
+        "8",
+    ])
+    .args(["--limit", "2000", "--num-iter", "12", "--out"])
+    .arg(out.path());
+    if let Some(text) = text {
+        cmd.arg("--text").arg(text);
+    }
+    cmd.assert().success();
+    let v = read_json(&out.path().join("lr_find.json"));
+    assert_eq!(
+        (v["points"].as_u64(), v["config"]["model"].as_str()),
+        (Some(12), Some("charlm"))
+    );
+}
+
 #[test]
 #[ignore = "needs the Shakespeare corpus (scripts/install-deps.sh; .ci/run runs it)"]
 fn text_on_the_installed_shakespeare_corpus() {
-    let out = tempfile::tempdir().unwrap();
-    lrfind()
-        .args([
-            "find",
-            "--dataset",
-            "text",
-            "--seq-len",
-            "16",
-            "--batch-size",
-            "8",
-        ])
-        .args(["--limit", "2000", "--num-iter", "12", "--out"])
-        .arg(out.path())
-        .assert()
-        .success();
-    assert_eq!(read_json(&out.path().join("lr_find.json"))["points"], 12);
+    char_lm(None);
 }
 
 #[test]
 fn text_on_the_shipped_hamlet_sample() {
-    let out = tempfile::tempdir().unwrap();
-    lrfind()
-        .args([
-            "find",
-            "--dataset",
-            "text",
-            "--seq-len",
-            "16",
-            "--batch-size",
-            "8",
-        ])
-        .args(["--num-iter", "12", "--text"])
-        .arg(data("hamlet-sample.txt"))
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .success();
-    let v = read_json(&out.path().join("lr_find.json"));
-    assert_eq!(
-        (v["points"].as_u64(), &v["config"]["model"]),
-        (Some(12), &serde_json::json!("charlm"))
-    );
+    char_lm(Some(data("hamlet-sample.txt")));
 }
 
 #[test]
