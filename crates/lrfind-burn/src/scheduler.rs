@@ -29,12 +29,14 @@ pub struct BurnScheduler<S> {
 /// values twice: at the top, for the scheduler itself, and under `"0"`, where burn's
 /// `ModuleLrScheduler` (the `Learner`'s) looks for its first parameter group's scheduler.
 pub fn restart(scale: f64) -> LrSchedulerRecord {
-    let own = || {
-        LrSchedulerRecord::new()
-            .with_scalar(STEPS_KEY, 0.0)
-            .with_scalar(SCALE_KEY, scale)
-    };
-    own().with_record("0", own())
+    record(0, scale).with_record("0", record(0, scale))
+}
+
+/// A [`BurnScheduler`]'s record: steps taken and the rate factor.
+fn record(steps: u64, scale: f64) -> LrSchedulerRecord {
+    LrSchedulerRecord::new()
+        .with_scalar(STEPS_KEY, steps as f64)
+        .with_scalar(SCALE_KEY, scale)
 }
 
 impl<S: Schedule + Clone> BurnScheduler<S> {
@@ -69,9 +71,7 @@ impl<S: Schedule + Clone + Sync + 'static> LrScheduler for BurnScheduler<S> {
     /// are deterministic, so replaying them from the initial state restores them exactly (the
     /// same floats PyTorch's recursive forms give).
     fn to_record(&self) -> LrSchedulerRecord {
-        LrSchedulerRecord::new()
-            .with_scalar(STEPS_KEY, self.steps as f64)
-            .with_scalar(SCALE_KEY, self.scale)
+        record(self.steps, self.scale)
     }
 
     fn load_record(&mut self, record: LrSchedulerRecord) {

@@ -26,6 +26,22 @@ fn short_curve(dir: &Path, n: usize) -> PathBuf {
     path
 }
 
+/// Runs `lrfind find ARGS --out DIR`, checks it succeeded, and returns its stdout and
+/// `lr_find.json`.
+fn find(dir: &Path, args: &[&str]) -> (String, Value) {
+    let out = lrfind()
+        .arg("find")
+        .args(args)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "find {args:?}: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (stdout, read_json(&dir.join("lr_find.json")))
+}
+
 /// Asserts a command ended with exit code 0 or 2 and never panicked.
 fn clean(out: &std::process::Output) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -41,16 +57,7 @@ fn clean(out: &std::process::Output) {
 fn find_with_very_few_iterations_does_not_panic() {
     let dir = tempfile::tempdir().unwrap();
     for n in ["2", "7", "8", "9"] {
-        let out = lrfind()
-            .args(["find", "--num-iter", n, "--out"])
-            .arg(dir.path().join(n))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "--num-iter {n}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        find(&dir.path().join(n), &["--num-iter", n]);
         assert!(dir.path().join(n).join("lr_find.png").exists());
     }
 }
@@ -152,18 +159,11 @@ fn help_lists_what_each_flag_accepts() {
 #[test]
 fn the_recommended_rule_is_one_that_ran() {
     let dir = tempfile::tempdir().unwrap();
-    let out = lrfind()
-        .args(["find", "--methods", "valley", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (stdout, v) = find(dir.path(), &["--methods", "valley"]);
     assert!(
         stdout.contains("(valley)") && !stdout.contains("consensus"),
         "{stdout}"
     );
-    let v = read_json(&dir.path().join("lr_find.json"));
     assert_eq!(v["recommended"]["method"], "valley");
     assert_eq!(v["recommended"]["lr"], v["suggestions"]["valley"]["lr"]);
 }
@@ -172,19 +172,12 @@ fn the_recommended_rule_is_one_that_ran() {
 fn a_sweep_without_a_descent_recommends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     // 1e-7 … 1e-6 is far too small for the loss to move.
-    let out = lrfind()
-        .args(["find", "--end-lr", "1e-6", "--num-iter", "30", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (stdout, v) = find(dir.path(), &["--end-lr", "1e-6", "--num-iter", "30"]);
     assert!(
         stdout.contains("no recommendation") && !stdout.contains("* recommended"),
         "{stdout}"
     );
     assert!(stdout.contains("widen the range"), "{stdout}");
-    let v = read_json(&dir.path().join("lr_find.json"));
     assert_eq!(v["recommended"]["method"], Value::Null);
     assert!(v["recommended"]["reason"]
         .as_str()

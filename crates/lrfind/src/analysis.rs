@@ -221,6 +221,11 @@ pub enum NoRecommendation {
 pub const MIN_DESCENT: f64 = 0.01;
 
 impl Analysis {
+    /// The points the rules read: the curve without the skipped ends.
+    pub fn window(&self) -> std::ops::Range<usize> {
+        self.skip_start..self.curve.len() - self.skip_end
+    }
+
     /// The rate to act on: `preferred`'s suggestion when that rule was run, else the first rule
     /// in the analysis that suggests a single rate — or why the curve gives none (an interrupted
     /// sweep, no descent of at least [`MIN_DESCENT`], the rule failing).
@@ -236,7 +241,7 @@ impl Analysis {
             let lr = self.curve.lr.last().copied().unwrap_or(f64::NAN);
             return Err(NoRecommendation::Interrupted { lr });
         }
-        let window = self.skip_start..self.curve.len() - self.skip_end;
+        let window = self.window();
         let losses = &self.curve.loss[window.clone()];
         let first = losses[0];
         let lowest = losses.iter().copied().fold(f64::INFINITY, f64::min);

@@ -335,8 +335,7 @@ fn draw_loss<DB: DrawingBackend>(
     title: &str,
 ) -> DrawResult<DB> {
     let curve = &a.curve;
-    let window = a.skip_start..curve.len() - a.skip_end;
-    let (y0, y1) = padded_range(curve.loss[window].iter().copied());
+    let (y0, y1) = padded_range(curve.loss[a.window()].iter().copied());
     let (x0, x1) = lr_range(a);
     let mut chart = lr_chart(area, Some(title), (x0, x1), (y0, y1), "loss")?;
     let clamp = |y: f64| y.clamp(y0, y1);

@@ -165,13 +165,13 @@ impl RangeTest {
         self.stopped
     }
 
-    /// The smoothed loss of the last recorded step.
     /// Starts the smoothing at `mean` (the warm-up's mean raw loss, see
     /// [`RangeTestConfig::warmup`]); call before the first [`RangeTest::record`].
     pub fn settle(&mut self, mean: f64) {
         self.tracker.settle(mean);
     }
 
+    /// The smoothed loss of the last recorded step.
     pub fn last_loss(&self) -> Option<f64> {
         self.smoothed.last().copied()
     }

@@ -74,12 +74,14 @@ pub fn render_analysis(
     width: usize,
     height: usize,
 ) -> String {
-    let a = analysis;
-    let window = a.skip_start..a.curve.len() - a.skip_end;
-    let mark = a.recommend(preferred).ok().map(|(_, s)| (s.lr, s.loss));
+    let (curve, window) = (&analysis.curve, analysis.window());
+    let mark = analysis
+        .recommend(preferred)
+        .ok()
+        .map(|(_, s)| (s.lr, s.loss));
     render(
-        &a.curve.lr[window.clone()],
-        &a.curve.loss[window],
+        &curve.lr[window.clone()],
+        &curve.loss[window],
         mark,
         width,
         height,

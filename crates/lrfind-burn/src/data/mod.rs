@@ -53,14 +53,12 @@ impl<B> Batches<B> {
         drop_last: bool,
         mut make: impl FnMut(&[usize]) -> B,
     ) -> Batches<B> {
-        let batches = lrfind_data::batch_rows(n, batch_size, seed, drop_last)
-            .iter()
-            .map(|rows| make(rows))
-            .collect();
-        Batches {
-            batches: std::sync::Arc::new(batches),
-            next: 0,
-        }
+        Batches::from_batches(
+            lrfind_data::batch_rows(n, batch_size, seed, drop_last)
+                .iter()
+                .map(|rows| make(rows))
+                .collect(),
+        )
     }
 
     /// Batches made elsewhere (a burn `DataLoader`'s), served round-robin.

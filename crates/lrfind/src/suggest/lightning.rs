@@ -49,15 +49,14 @@ pub fn lightning(
     skip: LightningSkip,
 ) -> Result<Suggestion, SuggestError> {
     check_len(lrs, losses, 0)?;
-    let n = losses.len();
-    let end = n.saturating_sub(skip.end.max(1)).max(skip.begin);
-    let kept: Vec<usize> = if skip.end == 0 {
-        Vec::new()
-    } else {
-        (skip.begin.min(end)..end)
-            .filter(|&i| losses[i].is_finite())
-            .collect()
+    // Python's `[begin:-end]`: `-0` is 0, so `end = 0` keeps nothing; an empty range keeps nothing.
+    let end = match skip.end {
+        0 => 0,
+        e => losses.len().saturating_sub(e),
     };
+    let kept: Vec<usize> = (skip.begin..end)
+        .filter(|&i| losses[i].is_finite())
+        .collect();
     if kept.len() < 2 {
         return Err(SuggestError::TooShort {
             needed: 2,

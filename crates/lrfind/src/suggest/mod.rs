@@ -87,9 +87,8 @@ pub fn loss_at(lrs: &[f64], losses: &[f64], lr: f64) -> (usize, f64) {
         return (0, f64::NAN);
     }
     let target = lr.ln();
-    let dist = |i: usize| (lrs[i].ln() - target).abs();
-    let near = argmin((0..n).map(dist)).unwrap_or(0);
     let side = |i: usize| lrs[i].ln() - target;
+    let near = argmin((0..n).map(|i| side(i).abs())).unwrap_or(0);
     // The neighbour on the other side of `lr`, if there is one.
     let other = [near.checked_sub(1), Some(near + 1).filter(|&j| j < n)]
         .into_iter()
