@@ -144,7 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (train_rows, valid_rows) = lrfind_data::digits::split();
     let train = loader(&train_rows, Some(0), &device);
     let valid = loader(&valid_rows, None, &device);
-    let model = lrfind_burn::model::seeded(0, &device, Model::new);
+    let model = lrfind_burn::seeded(0, &device, Model::new);
     let optimizer = AdamWConfig::new()
         .with_epsilon(1e-8)
         .with_weight_decay(0.01)

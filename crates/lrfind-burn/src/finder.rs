@@ -13,7 +13,7 @@
 //! so it is exactly as it was afterwards — after a completed test, a diverged one, a failing step
 //! or an interruption.
 
-use crate::data::{BatchSource, Batches};
+use crate::batches::Batches;
 use burn::data::dataloader::{DataLoader, Progress as LoaderProgress};
 use burn::data::dataset::DatasetError;
 use burn::module::Module;
@@ -21,6 +21,7 @@ use burn::optim::{GradientsAccumulator, ModuleOptimizer};
 use burn_train::metric::{Adaptor, LossInput, LossMetric, Metric, MetricMetadata, Numeric};
 use burn_train::{InferenceStep, TrainStep};
 use lrfind::suggest::{Bounds, Suggestion};
+use lrfind::BatchSource;
 use lrfind::{
     Analysis, AnalyzeError, AnalyzeOptions, Method, NoRecommendation, Observer, RangeTestConfig,
     RangeTestResult, RunError,

@@ -1,4 +1,4 @@
-//! # lrfind-burn — the LR range test on burn
+//! # lrfind-burn — the LR range test and lrfind's trainer on burn
 //!
 //! For burn-train users, [`LrFinder`] takes burn's own types — a model implementing `TrainStep`
 //! (its output adapting to `LossInput`), a `ModuleOptimizer` and a `DataLoader` — and returns the
@@ -9,20 +9,48 @@
 //! For everyone else, [`BurnProbe`] implements [`lrfind::Probe`] for any burn model, any burn optimizer
 //! ([`burn::optim::ModuleOptimizer`]), any [`BatchSource`] and a loss closure: one optimizer step
 //! per call at the lr asked for, and an in-memory snapshot of model, optimizer state and data
-//! position that [`lrfind::run`] restores after the test — bit-exactly.
+//! position that [`lrfind::run`] restores after the test — bit-exactly. [`trainer::fit`] trains
+//! it with lrfind's [`lrfind::Trainer`] (schedules, held-out scoring, re-finds).
 //!
-//! Ready-made pieces for the `lrfind` command live here too: the embedded [`data::digits`]
-//! dataset, an [`model::Mlp`] and [`optim::OptimizerKind`] with PyTorch's defaults.
+//! Datasets and reference models live in `lrfind-zoo`; this crate holds no data.
+//!
+//! ```
+//! use burn::nn::{Linear, LinearConfig};
+//! use burn::optim::GradientsParams;
+//! use burn::prelude::*;
+//! use lrfind_burn::{Batches, BurnProbe};
+//!
+//! let device = Device::flex().autodiff();
+//! let model: Linear = lrfind_burn::seeded(0, &device, |d| LinearConfig::new(1, 1).init(d));
+//! // y = 3x on four points, one batch served round-robin.
+//! let x = Tensor::<2>::from_data([[1.0], [2.0], [3.0], [4.0]], &device);
+//! let y = Tensor::<2>::from_data([[3.0], [6.0], [9.0], [12.0]], &device);
+//! let batches = Batches::from_batches(vec![(x, y)]);
+//! let optimizer = lrfind_burn::optim::OptimizerKind::Sgd.build(Default::default());
+//! let mut probe = BurnProbe::new(model, optimizer, batches, |m: &Linear, (x, y): &(Tensor<2>, Tensor<2>)| {
+//!     (m.forward(x.clone()) - y.clone()).powi_scalar(2).mean()
+//! });
+//! let config = lrfind::RangeTestConfig { num_iter: 50, end_lr: 1.0, ..Default::default() };
+//! let result = lrfind::run(&mut probe, config, &mut ()).unwrap();
+//! assert!(result.curve.len() > 10);
+//! let analysis = lrfind::analyze(&result.curve, &Default::default()).unwrap();
+//! assert!(analysis.suggestion(lrfind::Method::Valley).is_some());
+//! # let _ = GradientsParams::new();
+//! ```
 
-pub mod data;
+#![warn(missing_docs)]
+
+pub mod batches;
 pub mod finder;
-pub mod model;
 pub mod optim;
 pub mod probe;
 pub mod scheduler;
-pub mod task;
+mod seeded;
+pub mod trainer;
 
-pub use data::{BatchSource, ClassBatches};
+pub use batches::Batches;
 pub use finder::{FinderError, LrFinder, LrFound};
+pub use lrfind::BatchSource;
 pub use probe::BurnProbe;
 pub use scheduler::BurnScheduler;
+pub use seeded::seeded;

@@ -8,20 +8,33 @@ use burn::optim::{
 use std::fmt;
 use std::str::FromStr;
 
+/// The optimizers `lrfind` offers by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OptimizerKind {
+    /// Adam with decoupled weight decay (0.01, as PyTorch).
+    #[cfg_attr(feature = "clap", value(name = "adamw"))]
     AdamW,
+    /// Adam.
     Adam,
+    /// SGD (momentum 0.9 unless given).
     Sgd,
+    /// RMSprop (momentum 0 unless given).
+    #[cfg_attr(feature = "clap", value(name = "rmsprop"))]
     RmsProp,
+    /// AdaGrad.
+    #[cfg_attr(feature = "clap", value(name = "adagrad"))]
     AdaGrad,
 }
 
 /// Hyper-parameters besides the lr. `None` takes PyTorch's default for the optimizer.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct OptimizerOptions {
+    /// Momentum of SGD and RMSprop.
     pub momentum: Option<f64>,
+    /// Weight decay.
     pub weight_decay: Option<f64>,
+    /// Nesterov momentum (SGD).
     pub nesterov: bool,
 }
 
@@ -70,6 +83,7 @@ impl OptimizerKind {
         }
     }
 
+    /// The name on the command line (`adamw`).
     pub fn name(self) -> &'static str {
         match self {
             OptimizerKind::AdamW => "adamw",
@@ -80,6 +94,7 @@ impl OptimizerKind {
         }
     }
 
+    /// Every optimizer.
     pub const ALL: [OptimizerKind; 5] = [
         OptimizerKind::AdamW,
         OptimizerKind::Adam,

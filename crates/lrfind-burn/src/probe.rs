@@ -1,15 +1,17 @@
 //! [`lrfind::Probe`] over a burn model, optimizer, batch source and loss.
 
-use crate::data::BatchSource;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use lrfind::BatchSource;
 
 /// A training step that could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError<E: std::error::Error + 'static> {
+    /// The batch source failed.
     #[error("the data source failed: {0}")]
     Data(#[source] E),
+    /// A previous step panicked and took the model with it.
     #[error("the training state is gone (a previous step panicked)")]
     NoModel,
 }
@@ -75,10 +77,12 @@ where
         (self.model, self.optimizer, self.data)
     }
 
+    /// The model as trained so far (`None` only after a step panicked).
     pub fn model(&self) -> Option<&M> {
         self.model.as_ref()
     }
 
+    /// The optimizer with its state.
     pub fn optimizer(&self) -> &ModuleOptimizer {
         &self.optimizer
     }

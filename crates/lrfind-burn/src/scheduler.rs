@@ -40,6 +40,7 @@ fn record(steps: u64, scale: f64) -> LrSchedulerRecord {
 }
 
 impl<S: Schedule + Clone> BurnScheduler<S> {
+    /// Wraps `schedule`; burn's `Learner` steps it once per optimizer step.
     pub fn new(schedule: S) -> BurnScheduler<S> {
         BurnScheduler {
             initial: schedule.clone(),

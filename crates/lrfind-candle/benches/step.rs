@@ -6,9 +6,8 @@ use burn::prelude::*;
 use candle_nn::{Optimizer, ParamsAdamW};
 use criterion::{criterion_group, criterion_main, Criterion};
 use lrfind::Probe;
-use lrfind_burn::data::ClassBatches;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
-use lrfind_burn::task::Classify;
+use lrfind_zoo::task::Classify;
 
 const SIZES: [usize; 4] = [64, 128, 128, 10];
 const STEPS: usize = 100;
@@ -31,10 +30,10 @@ fn steps(c: &mut Criterion) {
     });
 
     let device = Device::flex().autodiff();
-    let data = ClassBatches::new(&train, 64, 0, &device);
-    let model = lrfind_burn::model::seeded(0, &device, |d| lrfind_burn::model::Mlp::new(&SIZES, d));
+    let data = lrfind_zoo::data::training(&train, 64, 0, &device);
+    let model = lrfind_zoo::model::seeded(0, &device, |d| lrfind_zoo::model::Mlp::new(&SIZES, d));
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    let mut burn = lrfind_burn::task::probe(model, optimizer, data, Classify::new(&device));
+    let mut burn = lrfind_zoo::task::probe(model, optimizer, data, Classify::new(&device));
     group.bench_function("burn", |b| {
         b.iter(|| (0..STEPS).map(|_| burn.step(1e-4).unwrap()).sum::<f64>())
     });

@@ -5,9 +5,8 @@
 use burn::prelude::*;
 use candle_nn::{Optimizer, ParamsAdamW};
 use lrfind::{analyze, RangeTestConfig, DEFAULT_METHOD};
-use lrfind_burn::data::ClassBatches;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
-use lrfind_burn::task::Classify;
+use lrfind_zoo::task::Classify;
 
 const SIZES: [usize; 4] = [64, 128, 128, 10];
 
@@ -19,10 +18,10 @@ fn recommended(curve: &lrfind::Curve) -> f64 {
 fn burn_rate() -> f64 {
     let device = Device::flex().autodiff();
     let (train, _) = lrfind_data::digits::split();
-    let data = ClassBatches::new(&train, 64, 0, &device);
-    let model = lrfind_burn::model::seeded(0, &device, |d| lrfind_burn::model::Mlp::new(&SIZES, d));
+    let data = lrfind_zoo::data::training(&train, 64, 0, &device);
+    let model = lrfind_zoo::model::seeded(0, &device, |d| lrfind_zoo::model::Mlp::new(&SIZES, d));
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    let mut probe = lrfind_burn::task::probe(model, optimizer, data, Classify::new(&device));
+    let mut probe = lrfind_zoo::task::probe(model, optimizer, data, Classify::new(&device));
     recommended(
         &lrfind::run(&mut probe, RangeTestConfig::default(), &mut ())
             .unwrap()

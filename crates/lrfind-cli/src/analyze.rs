@@ -1,11 +1,11 @@
 //! `lrfind analyze FILE`: suggestions and plots for a curve recorded by any tool.
 
 use crate::exit::{bad_input, bad_setting};
+use crate::flags::{parse_stop_div, Format, SmoothingKind, StopDiv, SuggestArgs};
 use crate::output;
 use anyhow::{Context, Result};
 use clap::Parser;
-use lrfind::suggest::{LightningSkip, SlideParams};
-use lrfind::{analyze, Analysis, AnalyzeOptions, Curve, Method, Outcome, Smoothing};
+use lrfind::{analyze, Analysis, Curve, Method, Outcome};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -17,8 +17,8 @@ pub struct Args {
     pub suggest: SuggestArgs,
     /// Smoothing to replay over the losses: `none` takes them as recorded, `ema` replays the raw
     /// losses through the live-run smoothing (and the divergence rule, if --stop-div is set).
-    #[arg(long, default_value = "none", value_parser = ["none", "ema"])]
-    pub smoothing: String,
+    #[arg(long, value_enum, default_value_t = SmoothingKind::None)]
+    pub smoothing: SmoothingKind,
     /// β of the EMA smoothing.
     #[arg(long, default_value_t = 0.98, allow_hyphen_values = true)]
     pub beta: f64,
@@ -26,95 +26,14 @@ pub struct Args {
     #[arg(long, default_value = "none", value_parser = parse_stop_div)]
     pub stop_div: StopDiv,
     /// Output: an aligned table or JSON.
-    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// Also draw the curve with its suggestions (.png or .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
 }
 
-/// Flags that choose and tune the suggestion rules (shared with `find`).
-#[derive(clap::Args, Debug, Clone)]
-pub struct SuggestArgs {
-    /// Rules to apply: a comma-separated list of valley, slide, minimum, steep, gradient, sma,
-    /// lightning, consensus, bounds, or `all`.
-    #[arg(long, default_value = "all", value_parser = parse_methods)]
-    pub methods: Methods,
-    /// Points to leave out at the start (default: a tenth of the curve, as fastai).
-    #[arg(long)]
-    pub skip_start: Option<usize>,
-    /// Points to leave out at the end (default: 5, as fastai).
-    #[arg(long)]
-    pub skip_end: Option<usize>,
-    /// Window of the simple moving average of the `sma` rule.
-    #[arg(long, default_value_t = 5)]
-    pub sma_window: usize,
-    /// Interval length of the `slide` rule, in points.
-    #[arg(long, default_value_t = 15)]
-    pub slide_lr_diff: usize,
-    /// Gradient threshold of the `slide` rule.
-    #[arg(long, default_value_t = 0.005)]
-    pub slide_thresh: f64,
-    /// Points the `lightning` rule leaves out at the start of the whole curve (Lightning's
-    /// `skip_begin`; it ignores --skip-start, as Lightning does).
-    #[arg(long, default_value_t = 10)]
-    pub lightning_skip_begin: usize,
-    /// Points the `lightning` rule leaves out at the end (Lightning's `skip_end`; 0 leaves
-    /// nothing, as Python's `[b:-0]`).
-    #[arg(long, default_value_t = 1)]
-    pub lightning_skip_end: usize,
-}
-
-#[derive(Debug, Clone)]
-pub struct Methods(pub Vec<Method>);
-
-#[derive(Debug, Clone, Copy)]
-pub struct StopDiv(pub Option<f64>);
-
-fn parse_methods(s: &str) -> Result<Methods, String> {
-    if s.trim() == "all" {
-        return Ok(Methods(Method::ALL.to_vec()));
-    }
-    let mut methods = s
-        .split(',')
-        .map(str::parse)
-        .collect::<Result<Vec<Method>, _>>()?;
-    methods.sort();
-    methods.dedup();
-    Ok(Methods(methods))
-}
-
-pub fn parse_stop_div(s: &str) -> Result<StopDiv, String> {
-    if s == "none" {
-        return Ok(StopDiv(None));
-    }
-    s.parse::<f64>()
-        .map(|x| StopDiv(Some(x)))
-        .map_err(|_| format!("'{s}' is not a number or none"))
-}
-
-impl SuggestArgs {
-    pub fn options(&self, smoothing: Smoothing, stop_div: Option<f64>) -> AnalyzeOptions {
-        AnalyzeOptions {
-            methods: self.methods.0.clone(),
-            skip_start: self.skip_start,
-            skip_end: self.skip_end,
-            smoothing,
-            stop_div,
-            sma_window: self.sma_window,
-            slide: SlideParams {
-                lr_diff: self.slide_lr_diff,
-                thresh: self.slide_thresh,
-                ..Default::default()
-            },
-            lightning: LightningSkip {
-                begin: self.lightning_skip_begin,
-                end: self.lightning_skip_end,
-            },
-        }
-    }
-}
-
+/// Analyses the curve, prints the table (or JSON) and draws the plot if asked.
 pub fn run(args: Args) -> Result<()> {
     if let Some(plot) = &args.plot {
         lrfind::plot::Format::of(plot).map_err(bad_input)?;
@@ -132,11 +51,9 @@ pub fn run(args: Args) -> Result<()> {
     let curve = Curve::read_path(&args.file)
         .map_err(bad_input)
         .with_context(|| format!("{}", args.file.display()))?;
-    let smoothing = match args.smoothing.as_str() {
-        "ema" => Smoothing::Ema { beta: args.beta },
-        _ => Smoothing::None,
-    };
-    let options = args.suggest.options(smoothing, args.stop_div.0);
+    let options = args
+        .suggest
+        .options(args.smoothing.with_beta(args.beta), args.stop_div.0);
     if options.sma_window == 0 {
         return Err(bad_input("--sma-window must be at least 1"));
     }
@@ -145,7 +62,7 @@ pub fn run(args: Args) -> Result<()> {
         let title = format!("LR range test: {}", args.file.display());
         lrfind::plot::plot_analysis(&analysis, options.sma_window, &title, plot)?;
     }
-    if args.format == "json" {
+    if args.format == Format::Json {
         crate::output::emit(&format!(
             "{}\n",
             serde_json::to_string_pretty(&analysis.to_json())?

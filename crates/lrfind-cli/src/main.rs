@@ -6,12 +6,14 @@ mod analyze;
 mod evaluate;
 mod exit;
 mod find;
+mod flags;
 mod output;
+mod report;
 mod schedule;
-mod task;
 mod train;
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -36,14 +38,32 @@ enum Command {
     #[command(allow_negative_numbers = true)]
     Analyze(Box<analyze::Args>),
     /// Train with the found rate and a schedule; re-find as training goes on.
-    #[command(allow_negative_numbers = true)]
-    Train(Box<train::Args>),
+    #[command(disable_help_flag = true)]
+    Train(Passthrough),
     /// Measure each suggestion against a grid search: final held-out loss and regret.
     #[command(allow_negative_numbers = true)]
     Evaluate(Box<evaluate::Args>),
     /// Print or plot a learning-rate schedule (PyTorch's numbers), optionally from a finder's JSON.
-    #[command(allow_negative_numbers = true)]
-    Schedule(Box<schedule::Args>),
+    #[command(disable_help_flag = true)]
+    Schedule(Passthrough),
+}
+
+/// The arguments of a command whose flags depend on the schedule kind it names: parsed by the
+/// command itself, with that kind's flags added (`lrfind train --schedule KIND`, `lrfind
+/// schedule KIND`).
+#[derive(clap::Args)]
+struct Passthrough {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    args: Vec<OsString>,
+}
+
+impl Passthrough {
+    /// `name` followed by the arguments, as the command's own parser expects.
+    fn argv(self, name: &str) -> Vec<OsString> {
+        std::iter::once(OsString::from(name))
+            .chain(self.args)
+            .collect()
+    }
 }
 
 fn main() -> ExitCode {
@@ -51,8 +71,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Find(args) => find::run(*args),
         Command::Analyze(args) => analyze::run(*args),
-        Command::Schedule(args) => schedule::run(*args),
-        Command::Train(args) => train::run(*args),
+        Command::Schedule(args) => schedule::main(args.argv("lrfind schedule")),
+        Command::Train(args) => train::main(args.argv("lrfind train")),
         Command::Evaluate(args) => evaluate::run(*args),
     };
     match result {

@@ -183,14 +183,14 @@ fn plot_is_written() {
 }
 
 #[test]
-fn bad_flags_are_one_line_errors_with_exit_code_2() {
+fn bad_flags_are_clear_errors_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("m.txt");
     std::fs::write(&bad, "1.0\n0.9\nlots\n").unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["step", "--lr", "0.1", "--steps", "5"],
-            "needs --step-size",
+            "required arguments were not provided:\n  --step-size <STEP_SIZE>",
         ),
         (
             vec![
@@ -204,7 +204,7 @@ fn bad_flags_are_one_line_errors_with_exit_code_2() {
                 "--t-max",
                 "3",
             ],
-            "--t-max does not apply to the step schedule",
+            "unexpected argument '--t-max' found",
         ),
         (vec!["cosine", "--steps", "5", "--t-max", "3"], "needs --lr"),
         (

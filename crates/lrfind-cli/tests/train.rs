@@ -171,11 +171,11 @@ fn bad_train_input_is_refused_before_training() {
         (vec!["--lr=-1"], "neither `auto` nor a positive number"),
         (
             vec!["--step-size", "3"],
-            "--step-size does not apply to the one-cycle",
+            "unexpected argument '--step-size' found",
         ),
         (
             vec!["--schedule", "step", "--lr", "0.1"],
-            "needs --step-size",
+            "--step-size <STEP_SIZE>",
         ),
         (vec!["--refind-every", "0"], "--refind-every"),
         (vec!["--eval-only"], "model.bpk does not exist"),

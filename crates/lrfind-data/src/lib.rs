@@ -15,6 +15,9 @@
 #![warn(missing_docs)]
 
 pub mod digits;
+pub mod idx;
+pub mod table;
+pub mod text;
 
 /// A classification dataset in memory: `n` rows of `dim` features and a label each.
 #[derive(Debug, Clone, PartialEq)]

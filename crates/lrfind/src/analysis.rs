@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 /// How to analyze a curve. Defaults: every method, fastai's skipping, no replay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalyzeOptions {
+    /// Rules to apply.
     pub methods: Vec<Method>,
     /// Points left out at the start; `None`: fastai's `⌊n/10⌋`.
     pub skip_start: Option<usize>,
@@ -20,7 +21,9 @@ pub struct AnalyzeOptions {
     pub smoothing: Smoothing,
     /// Replays the divergence rule with this factor.
     pub stop_div: Option<f64>,
+    /// Window of the `sma` rule.
     pub sma_window: usize,
+    /// Parameters of fastai's `slide`.
     pub slide: SlideParams,
     /// The `lightning` rule's own skipping (Lightning's defaults 10 and 1), applied to the whole
     /// curve instead of the skipping above, as Lightning does.
@@ -51,22 +54,31 @@ pub fn default_skip(n: usize) -> (usize, usize) {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnalyzeError {
     #[error(transparent)]
+    /// The replayed smoothing or stop rule is invalid.
     Config(#[from] ConfigError),
     #[error("skipping {skip_start} + {skip_end} points leaves nothing of a {points}-point curve")]
+    /// More points skipped than the curve has.
     SkipTooLarge {
+        /// Points skipped at the start.
         skip_start: usize,
+        /// Points skipped at the end.
         skip_end: usize,
+        /// Points in the curve.
         points: usize,
     },
     #[error("the first loss is not finite: nothing to analyze")]
+    /// No point has a finite loss.
     NoFinitePoints,
 }
 
 /// What one rule said.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
+    /// A suggested rate.
     Point(Suggestion),
+    /// A (base_lr, max_lr) range.
     Bounds(Bounds),
+    /// The rule could not suggest.
     Failed(SuggestError),
 }
 
@@ -75,11 +87,15 @@ pub enum Outcome {
 pub struct Analysis {
     /// The curve after replay and truncation at the first non-finite loss; indices count in it.
     pub curve: Curve,
+    /// How the test ended.
     pub stopped: StopReason,
+    /// Points left out at the start.
     pub skip_start: usize,
+    /// Points left out at the end.
     pub skip_end: usize,
     /// Length of the input before truncation at a non-finite loss, when that happened.
     pub truncated_from: Option<usize>,
+    /// Every rule's outcome, in report order.
     pub suggestions: Vec<(Method, Outcome)>,
 }
 
@@ -204,16 +220,35 @@ pub enum NoRecommendation {
         "the sweep was interrupted at lr {lr:.2e} before it finished, so its curve may stop short \
          of the descent; run it to the end"
     )]
-    Interrupted { lr: f64 },
+    /// The user stopped the test before the loss turned up.
+    Interrupted {
+        /// The last lr tried.
+        lr: f64,
+    },
     #[error(
         "the loss never fell by {percent}% between lr {from:.2e} and {to:.2e}: there is no descent \
          to read a rate from; widen the range (--start-lr, --end-lr), run more iterations, or use \
          a smaller batch"
     )]
-    NoDescent { percent: f64, from: f64, to: f64 },
+    /// The loss never fell enough to read a rate from.
+    NoDescent {
+        /// How far it fell, in percent.
+        percent: f64,
+        /// The first smoothed loss.
+        from: f64,
+        /// The lowest smoothed loss.
+        to: f64,
+    },
     #[error("{method} made no suggestion: {error}")]
-    RuleFailed { method: Method, error: SuggestError },
+    /// The recommended rule could not suggest.
+    RuleFailed {
+        /// The rule.
+        method: Method,
+        /// Why.
+        error: SuggestError,
+    },
     #[error("no rule that suggests a single rate was asked for")]
+    /// No rule that recommends was asked for.
     NoRule,
 }
 

@@ -36,7 +36,9 @@ pub fn commit<E>(written: Result<(), E>, tmp: &Path, path: &Path) -> Result<(), 
 /// Why [`commit`] failed: writing the temporary file, or renaming it.
 #[derive(Debug)]
 pub enum Failed<E> {
+    /// Filling the temporary file failed.
     Write(E),
+    /// Moving it into place failed.
     Rename(std::io::Error),
 }
 

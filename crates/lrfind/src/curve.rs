@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 /// raw per-step loss.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Curve {
+    /// Learning rates, increasing.
     pub lr: Vec<f64>,
+    /// Losses (smoothed when recorded live).
     pub loss: Vec<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The raw losses, when recorded live.
     pub raw_loss: Option<Vec<f64>>,
 }
 
@@ -37,40 +40,78 @@ impl fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum CurveError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    /// The file cannot be read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
     #[error("the input is empty")]
+    /// No data.
     Empty,
     #[error("no '{wanted}' column in the header ({header})")]
+    /// A needed column is not in the header.
     MissingColumn {
+        /// The column.
         wanted: &'static str,
+        /// The header.
         header: String,
     },
     #[error("{at}: column '{column}' is not a number: '{value}'")]
+    /// A cell that is not a number.
     BadNumber {
+        /// Where.
         at: Location,
+        /// Its column.
         column: String,
+        /// The value.
         value: String,
     },
     #[error("{at}: has {got} cells, the header has {want}")]
+    /// A row with too few cells.
     MissingCell {
+        /// Where.
         at: Location,
+        /// Cells found.
         got: usize,
+        /// Cells needed.
         want: usize,
     },
     #[error("invalid JSON: {0}")]
+    /// JSON that is not a curve.
     Json(String),
     #[error("'lr' has {lr} values but '{column}' has {loss}")]
+    /// Columns of different lengths.
     LengthMismatch {
+        /// The loss column's name.
         column: &'static str,
+        /// Rates.
         lr: usize,
+        /// Losses.
         loss: usize,
     },
     #[error("a curve needs at least 2 points, this one has {0}")]
+    /// Fewer than two points.
     TooFewPoints(usize),
     #[error("{at}: lr must be a finite number > 0, got {value}")]
-    BadLr { at: Location, value: f64 },
+    /// An lr that is not a finite number > 0.
+    BadLr {
+        /// Where.
+        at: Location,
+        /// The value.
+        value: f64,
+    },
     #[error("{at}: lr {value} is not greater than the lr before it ({prev}); lrs must increase")]
-    NotIncreasing { at: Location, prev: f64, value: f64 },
+    /// Rates that do not increase.
+    NotIncreasing {
+        /// Where.
+        at: Location,
+        /// The rate before.
+        prev: f64,
+        /// This rate.
+        value: f64,
+    },
 }
 
 impl CurveError {
@@ -90,10 +131,12 @@ impl CurveError {
 const LOSS_COLUMNS: [&str; 3] = ["loss", "smoothed", "raw_loss"];
 
 impl Curve {
+    /// Number of points.
     pub fn len(&self) -> usize {
         self.lr.len()
     }
 
+    /// Whether there are no points.
     pub fn is_empty(&self) -> bool {
         self.lr.is_empty()
     }

@@ -25,21 +25,26 @@
 //! assert!(valley.lr > 1e-7 && valley.lr < 10.0);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod atomic;
 pub mod batch_source;
 pub mod curve;
+pub mod metric;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod probe;
 pub mod ramp;
 pub mod range_test;
+pub mod regret;
 pub mod schedule;
 pub mod smooth;
 pub mod stop;
 pub mod suggest;
 pub mod text_plot;
 pub mod tracker;
+pub mod training;
 
 pub use analysis::{
     analyze, default_skip, Analysis, AnalyzeError, AnalyzeOptions, NoRecommendation, Outcome,
@@ -47,12 +52,14 @@ pub use analysis::{
 };
 pub use batch_source::BatchSource;
 pub use curve::{Curve, CurveError, Location};
+pub use metric::{HeldOutScore, Metric};
 pub use probe::{run, Observer, Probe, Progress, RunError};
 pub use ramp::Ramp;
 pub use range_test::{ConfigError, RangeTest, RangeTestConfig, RangeTestResult};
 pub use smooth::Smoothing;
 pub use stop::StopReason;
 pub use suggest::{Bounds, Method, SuggestError, Suggestion};
+pub use training::{LrChoice, RefindPolicy, Trainer};
 
 /// The suggestion lrfind recommends by default (see the README for the evidence behind it).
 pub const DEFAULT_METHOD: Method = Method::Consensus;

@@ -13,11 +13,20 @@ use std::sync::Once;
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     #[error("cannot tell the image format of {0}: use a .png or .svg file name")]
+    /// The file name ends in neither .png nor .svg.
     UnknownFormat(PathBuf),
     #[error("cannot draw {path}: {message}")]
-    Draw { path: PathBuf, message: String },
+    /// The plot could not be drawn.
+    Draw {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     #[error("cannot write {path}: {error}")]
+    /// The file could not be written.
     Io {
+        /// The file.
         path: PathBuf,
         /// Not a `#[source]`: the message already says it, once.
         error: std::io::Error,
@@ -27,7 +36,9 @@ pub enum PlotError {
 /// Image formats a plot can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// A bitmap.
     Png,
+    /// A vector drawing.
     Svg,
 }
 

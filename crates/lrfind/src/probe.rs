@@ -9,6 +9,7 @@ use std::ops::ControlFlow;
 pub trait Probe {
     /// Everything needed to put training back where it was (weights, optimizer state, …).
     type State;
+    /// Why a snapshot, restore or step fails.
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// Captures the current training state.
@@ -26,7 +27,9 @@ pub struct Progress {
     pub iteration: usize,
     /// Planned number of steps.
     pub total: usize,
+    /// The lr of this step.
     pub lr: f64,
+    /// Its loss as measured.
     pub raw_loss: f64,
     /// Smoothed loss, if the step was recorded (it is not when the raw loss is non-finite).
     pub loss: Option<f64>,
@@ -34,6 +37,7 @@ pub struct Progress {
 
 /// Watches a running test (progress bar, logger); returning `Break` interrupts it.
 pub trait Observer {
+    /// Sees one step; `Break` interrupts the test.
     fn on_step(&mut self, progress: &Progress) -> ControlFlow<()>;
 }
 
@@ -54,17 +58,29 @@ impl<F: FnMut(&Progress) -> ControlFlow<()>> Observer for F {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError<E: std::error::Error + 'static> {
     #[error("invalid range-test settings: {0}")]
+    /// The settings are invalid.
     Config(#[from] ConfigError),
     #[error("could not snapshot the training state: {0}")]
+    /// The state could not be captured (nothing ran).
     Snapshot(#[source] E),
     #[error("training step {iteration} failed: {source}")]
+    /// A training step failed.
     Step {
+        /// The step.
         iteration: usize,
+        /// Why.
         source: E,
+        /// The points recorded before it.
         partial: RangeTestResult,
     },
     #[error("could not restore the training state after the range test: {source}")]
-    Restore { source: E, partial: RangeTestResult },
+    /// The state could not be put back.
+    Restore {
+        /// Why.
+        source: E,
+        /// The points recorded.
+        partial: RangeTestResult,
+    },
 }
 
 /// Runs a whole range test on `probe`: snapshot, ramp the lr step by step until the test stops,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 /// How the lr moves from `start_lr` to `end_lr` over the test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Ramp {
     /// Geometric steps (Smith 2015 §3.3, fastai `SchedExp`): the usual choice.
     #[default]

@@ -48,14 +48,24 @@ impl Default for RangeTestConfig {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
     #[error("start_lr must be a finite number > 0, got {0}")]
+    /// start_lr is not a finite number > 0.
     StartLr(f64),
     #[error("end_lr must be finite and greater than start_lr ({start}), got {end}")]
-    EndLr { start: f64, end: f64 },
+    /// end_lr is not above start_lr.
+    EndLr {
+        /// start_lr.
+        start: f64,
+        /// end_lr.
+        end: f64,
+    },
     #[error("num_iter must be at least 2, got {0}")]
+    /// Fewer than 2 steps.
     NumIter(usize),
     #[error("beta must be in [0, 1), got {0}")]
+    /// β outside [0, 1).
     Beta(f64),
     #[error("stop_div must be a finite number > 1, got {0}")]
+    /// A divergence factor ≤ 1.
     StopDiv(f64),
 }
 
@@ -103,6 +113,7 @@ pub(crate) fn validate_stop_div(stop_div: Option<f64>) -> Result<(), ConfigError
 pub struct RangeTestResult {
     /// lr, raw loss and smoothed loss of every recorded step.
     pub curve: Curve,
+    /// Why the test ended.
     pub stopped: StopReason,
 }
 
@@ -119,6 +130,7 @@ pub struct RangeTest {
 }
 
 impl RangeTest {
+    /// A test with `config` (checked).
     pub fn new(config: RangeTestConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(RangeTest {
@@ -131,6 +143,7 @@ impl RangeTest {
         })
     }
 
+    /// Its settings.
     pub fn config(&self) -> &RangeTestConfig {
         &self.config
     }
@@ -181,6 +194,7 @@ impl RangeTest {
         self.stopped.get_or_insert(StopReason::Interrupted);
     }
 
+    /// Why it ended, once it has.
     pub fn stopped(&self) -> Option<StopReason> {
         self.stopped
     }

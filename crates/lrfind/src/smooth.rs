@@ -9,7 +9,10 @@ pub enum Smoothing {
     /// Record the raw loss.
     None,
     /// Debiased exponential moving average (fastai `AvgSmoothLoss`).
-    Ema { beta: f64 },
+    Ema {
+        /// Weight of the past.
+        beta: f64,
+    },
 }
 
 impl Default for Smoothing {
@@ -27,6 +30,7 @@ pub struct Ema {
 }
 
 impl Ema {
+    /// An EMA with weight `beta` of the past.
     pub fn new(beta: f64) -> Self {
         Ema {
             beta,

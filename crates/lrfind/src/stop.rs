@@ -18,6 +18,7 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// `completed`, `diverged`, `non_finite` or `interrupted`.
     pub fn name(self) -> &'static str {
         match self {
             StopReason::Completed => "completed",

@@ -8,7 +8,9 @@ use crate::stop::StopReason;
 pub enum Observation {
     /// Record `smoothed`; `stop` says whether the test ends with this point (it diverged).
     Record {
+        /// The smoothed loss.
         smoothed: f64,
+        /// Why the test ends here, if it does.
         stop: Option<StopReason>,
     },
     /// The raw loss was not finite: record nothing and stop.
@@ -27,6 +29,7 @@ pub struct LossTracker {
 }
 
 impl LossTracker {
+    /// A tracker with `smoothing` and the divergence factor `stop_div`.
     pub fn new(smoothing: Smoothing, stop_div: Option<f64>) -> Self {
         let ema = match smoothing {
             Smoothing::None => None,

@@ -64,6 +64,7 @@ pub struct Chained {
 }
 
 impl Chained {
+    /// Every schedule of `schedules` applied to the same lr, as PyTorch `ChainedScheduler`.
     pub fn new(lr: f64, schedules: Vec<Box<dyn Schedule>>) -> Result<Self, ScheduleError> {
         if schedules.is_empty() {
             return Err(ScheduleError::Compose(

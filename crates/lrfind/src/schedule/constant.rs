@@ -9,6 +9,7 @@ pub struct Constant {
 }
 
 impl Constant {
+    /// A constant `lr` (must be > 0).
     pub fn new(lr: f64) -> Result<Self, ScheduleError> {
         Ok(Constant {
             lr: positive("lr", lr)?,
@@ -22,5 +23,22 @@ impl Schedule for Constant {
     }
     fn step(&mut self, _: Option<f64>) -> Result<(), ScheduleError> {
         Ok(())
+    }
+}
+
+/// [`Constant`]'s settings: none besides the rate.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ConstantConfig {}
+
+impl ConstantConfig {
+    /// Checks the settings besides the rate (there are none).
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        Ok(())
+    }
+
+    /// The schedule at `lr`.
+    pub fn build(&self, lr: f64) -> Result<Constant, ScheduleError> {
+        Constant::new(lr)
     }
 }

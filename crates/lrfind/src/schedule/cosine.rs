@@ -15,6 +15,7 @@ pub struct CosineAnnealing {
 }
 
 impl CosineAnnealing {
+    /// From `lr` down to `eta_min` over `t_max` steps.
     pub fn new(lr: f64, t_max: usize, eta_min: f64) -> Result<Self, ScheduleError> {
         let lr = positive("lr", lr)?;
         Ok(CosineAnnealing {
@@ -42,6 +43,33 @@ impl Schedule for CosineAnnealing {
             num / den * (self.lr - eta) + eta
         };
         Ok(())
+    }
+}
+
+/// [`CosineAnnealing`]'s settings (PyTorch `CosineAnnealingLR`; η_min defaults to 0).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct CosineConfig {
+    /// Half-period in steps (default: the whole run).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub t_max: Option<usize>,
+    /// Lowest lr.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.0))]
+    pub eta_min: f64,
+}
+
+impl CosineConfig {
+    /// Checks the settings besides the rate.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        if let Some(t) = self.t_max {
+            at_least_one("t_max", t)?;
+        }
+        non_negative("eta_min", self.eta_min).map(|_| ())
+    }
+
+    /// The schedule from `lr` over a run of `steps` steps (t_max's default).
+    pub fn build(&self, lr: f64, steps: usize) -> Result<CosineAnnealing, ScheduleError> {
+        CosineAnnealing::new(lr, self.t_max.unwrap_or(steps), self.eta_min)
     }
 }
 

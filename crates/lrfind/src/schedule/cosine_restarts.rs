@@ -16,6 +16,7 @@ pub struct CosineWarmRestarts {
 }
 
 impl CosineWarmRestarts {
+    /// From `lr` down to `eta_min` over `t0` steps, then `t0·t_mult`, … .
     pub fn new(lr: f64, t0: usize, t_mult: usize, eta_min: f64) -> Result<Self, ScheduleError> {
         Ok(CosineWarmRestarts {
             base: positive("lr", lr)?,
@@ -39,6 +40,44 @@ impl Schedule for CosineWarmRestarts {
             self.t_i = self.t_i.saturating_mul(self.t_mult);
         }
         Ok(())
+    }
+}
+
+/// [`CosineWarmRestarts`]'s settings (PyTorch `CosineAnnealingWarmRestarts`; T_mult 1, η_min 0).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct CosineRestartsConfig {
+    /// Length of the first period.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub t0: usize,
+    /// Growth factor of the period.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1))]
+    pub t_mult: usize,
+    /// Lowest lr.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.0))]
+    pub eta_min: f64,
+}
+
+impl CosineRestartsConfig {
+    /// Restarts every `t0` steps, PyTorch's other defaults.
+    pub fn new(t0: usize) -> CosineRestartsConfig {
+        CosineRestartsConfig {
+            t0,
+            t_mult: 1,
+            eta_min: 0.0,
+        }
+    }
+
+    /// Checks the settings besides the rate.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        at_least_one("t0", self.t0)?;
+        at_least_one("t_mult", self.t_mult)?;
+        non_negative("eta_min", self.eta_min).map(|_| ())
+    }
+
+    /// The schedule from `lr`.
+    pub fn build(&self, lr: f64) -> Result<CosineWarmRestarts, ScheduleError> {
+        CosineWarmRestarts::new(lr, self.t0, self.t_mult, self.eta_min)
     }
 }
 

@@ -10,8 +10,11 @@ pub enum CyclicMode {
     Triangular,
     /// Amplitude halves every cycle.
     Triangular2,
-    /// Amplitude scaled by `γ^t` (t = step).
-    ExpRange { gamma: f64 },
+    /// Amplitude scaled by γ^step.
+    ExpRange {
+        /// γ.
+        gamma: f64,
+    },
 }
 
 impl CyclicMode {
@@ -69,13 +72,7 @@ impl Cyclic {
         let up = at_least_one("step_size_up", step_size_up)? as f64;
         let down = at_least_one("step_size_down", step_size_down.unwrap_or(step_size_up))? as f64;
         if let Some((b, m)) = momentum {
-            if !(0.0..=1.0).contains(&b) || !(0.0..=1.0).contains(&m) || b > m {
-                return Err(invalid(
-                    "momentum",
-                    "needs 0 ≤ base_momentum ≤ max_momentum ≤ 1",
-                    format!("{b}, {m}"),
-                ));
-            }
+            super::momentum_range(b, m)?;
         }
         let total = up + down;
         Ok(Cyclic {
@@ -121,6 +118,99 @@ impl Schedule for Cyclic {
     fn step(&mut self, _: Option<f64>) -> Result<(), ScheduleError> {
         self.t += 1;
         Ok(())
+    }
+}
+
+/// The name of a [`CyclicMode`] (its γ is [`CyclicConfig::gamma`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum CyclicModeName {
+    /// Constant amplitude.
+    #[default]
+    Triangular,
+    /// Amplitude halved every cycle.
+    Triangular2,
+    /// Amplitude scaled by γ^step.
+    #[cfg_attr(feature = "clap", value(name = "exp_range"))]
+    ExpRange,
+}
+
+/// [`Cyclic`]'s settings with PyTorch `CyclicLR`'s defaults.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct CyclicConfig {
+    /// Lower lr bound (default: the base rate).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub base_lr: Option<f64>,
+    /// Upper lr bound.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub max_lr: Option<f64>,
+    /// Steps of the rising half-cycle.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 2000))]
+    pub step_size_up: usize,
+    /// Steps of the falling half-cycle (default: step_size_up).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub step_size_down: Option<usize>,
+    /// How the amplitude changes from cycle to cycle.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t))]
+    pub mode: CyclicModeName,
+    /// γ of exp_range.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0))]
+    pub gamma: f64,
+    /// Lowest momentum (at the lr's peak).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.8))]
+    pub base_momentum: f64,
+    /// Highest momentum (at the lr's trough).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.9))]
+    pub max_momentum: f64,
+}
+
+impl Default for CyclicConfig {
+    fn default() -> Self {
+        CyclicConfig {
+            base_lr: None,
+            max_lr: None,
+            step_size_up: 2000,
+            step_size_down: None,
+            mode: CyclicModeName::Triangular,
+            gamma: 1.0,
+            base_momentum: 0.8,
+            max_momentum: 0.9,
+        }
+    }
+}
+
+impl CyclicConfig {
+    /// Checks the settings besides the rates.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        at_least_one("step_size_up", self.step_size_up)?;
+        at_least_one(
+            "step_size_down",
+            self.step_size_down.unwrap_or(self.step_size_up),
+        )?;
+        if self.mode == CyclicModeName::ExpRange {
+            positive("gamma", self.gamma)?;
+        }
+        super::momentum_range(self.base_momentum, self.max_momentum)
+    }
+
+    /// The schedule; `lr` stands in for a missing `base_lr`.
+    pub fn build(&self, lr: Option<f64>) -> Result<Cyclic, ScheduleError> {
+        let mode = match self.mode {
+            CyclicModeName::Triangular => CyclicMode::Triangular,
+            CyclicModeName::Triangular2 => CyclicMode::Triangular2,
+            CyclicModeName::ExpRange => CyclicMode::ExpRange {
+                gamma: positive("gamma", self.gamma)?,
+            },
+        };
+        Cyclic::new(
+            super::needs("cyclic", "base-lr", self.base_lr.or(lr))?,
+            super::needs("cyclic", "max-lr", self.max_lr)?,
+            self.step_size_up,
+            self.step_size_down,
+            mode,
+            Some((self.base_momentum, self.max_momentum)),
+        )
     }
 }
 

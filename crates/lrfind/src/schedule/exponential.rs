@@ -10,6 +10,7 @@ pub struct Exponential {
 }
 
 impl Exponential {
+    /// `lr·γ^t`.
     pub fn new(lr: f64, gamma: f64) -> Result<Self, ScheduleError> {
         Ok(Exponential {
             lr: positive("lr", lr)?,
@@ -25,5 +26,26 @@ impl Schedule for Exponential {
     fn step(&mut self, _: Option<f64>) -> Result<(), ScheduleError> {
         self.lr *= self.gamma;
         Ok(())
+    }
+}
+
+/// [`Exponential`]'s settings (PyTorch `ExponentialLR`).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ExponentialConfig {
+    /// Factor of every step.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub gamma: f64,
+}
+
+impl ExponentialConfig {
+    /// Checks the settings besides the rate.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        positive("gamma", self.gamma).map(|_| ())
+    }
+
+    /// The schedule from `lr`.
+    pub fn build(&self, lr: f64) -> Result<Exponential, ScheduleError> {
+        Exponential::new(lr, self.gamma)
     }
 }

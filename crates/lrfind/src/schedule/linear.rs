@@ -15,18 +15,19 @@ pub struct LinearWarmup {
 }
 
 impl LinearWarmup {
+    /// `lr` scaled from `start_factor` to `end_factor` over `total_iters` steps.
     pub fn new(
         lr: f64,
         start_factor: f64,
         end_factor: f64,
         total_iters: usize,
     ) -> Result<Self, ScheduleError> {
-        if !(start_factor > 0.0 && start_factor <= 1.0) {
-            return Err(invalid("start_factor", "must be in (0, 1]", start_factor));
+        LinearConfig {
+            start_factor,
+            end_factor,
+            total_iters,
         }
-        if !(0.0..=1.0).contains(&end_factor) {
-            return Err(invalid("end_factor", "must be in [0, 1]", end_factor));
-        }
+        .validate()?;
         let lr = super::positive("lr", lr)? * start_factor;
         Ok(LinearWarmup {
             lr,
@@ -49,6 +50,53 @@ impl Schedule for LinearWarmup {
             self.lr *= 1.0 + (e - s) / (self.total as f64 * s + (t - 1.0) * (e - s));
         }
         Ok(())
+    }
+}
+
+/// [`LinearWarmup`]'s settings with PyTorch `LinearLR`'s defaults (1/3 → 1 over 5 steps).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct LinearConfig {
+    /// First factor of the lr.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0 / 3.0))]
+    pub start_factor: f64,
+    /// Last factor of the lr.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0))]
+    pub end_factor: f64,
+    /// Steps over which the factor changes.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 5))]
+    pub total_iters: usize,
+}
+
+impl Default for LinearConfig {
+    fn default() -> Self {
+        LinearConfig {
+            start_factor: 1.0 / 3.0,
+            end_factor: 1.0,
+            total_iters: 5,
+        }
+    }
+}
+
+impl LinearConfig {
+    /// Checks the settings besides the rate.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        if !(self.start_factor > 0.0 && self.start_factor <= 1.0) {
+            return Err(invalid(
+                "start_factor",
+                "must be in (0, 1]",
+                self.start_factor,
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.end_factor) {
+            return Err(invalid("end_factor", "must be in [0, 1]", self.end_factor));
+        }
+        at_least_one("total_iters", self.total_iters).map(|_| ())
+    }
+
+    /// The schedule from `lr`.
+    pub fn build(&self, lr: f64) -> Result<LinearWarmup, ScheduleError> {
+        LinearWarmup::new(lr, self.start_factor, self.end_factor, self.total_iters)
     }
 }
 

@@ -7,6 +7,7 @@
 //! defaults equal PyTorch's (`torch.optim.lr_scheduler`, 2.x).
 
 mod compose;
+mod config;
 mod constant;
 mod cosine;
 mod cosine_restarts;
@@ -20,16 +21,28 @@ mod polynomial;
 mod step;
 
 pub use compose::{Chained, Sequential};
+pub use config::{FoundRates, MissingRate, RateUse, ScheduleConfig, ScheduleKind};
 pub use constant::Constant;
+pub use constant::ConstantConfig;
 pub use cosine::CosineAnnealing;
+pub use cosine::CosineConfig;
+pub use cosine_restarts::CosineRestartsConfig;
 pub use cosine_restarts::CosineWarmRestarts;
 pub use cyclic::{Cyclic, CyclicMode};
+pub use cyclic::{CyclicConfig, CyclicModeName};
 pub use exponential::Exponential;
+pub use exponential::ExponentialConfig;
+pub use linear::LinearConfig;
 pub use linear::LinearWarmup;
 pub use multistep::MultiStep;
+pub use multistep::MultiStepConfig;
+pub use one_cycle::OneCycleConfig;
 pub use one_cycle::{Anneal, OneCycle, OneCycleOptions};
+pub use plateau::PlateauConfig;
 pub use plateau::{Plateau, PlateauMode, PlateauOptions, ThresholdMode};
 pub use polynomial::Polynomial;
+pub use polynomial::PolynomialConfig;
+pub use step::StepConfig;
 pub use step::StepDecay;
 
 /// A learning-rate schedule, stepped once per optimizer step (or per epoch, as the user chooses).
@@ -48,17 +61,46 @@ pub trait Schedule: Send {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScheduleError {
     #[error("invalid {name}: {reason} (got {value})")]
+    /// A setting out of range.
     Invalid {
+        /// The setting.
         name: &'static str,
+        /// Its range.
         reason: &'static str,
+        /// The value.
         value: String,
     },
     #[error("one-cycle was stepped {step} times, past its total_steps = {total}")]
-    PastEnd { step: usize, total: usize },
+    /// One-cycle stepped past its end.
+    PastEnd {
+        /// The step asked for.
+        step: usize,
+        /// total_steps.
+        total: usize,
+    },
     #[error("the plateau schedule needs a metric at every step (step {0} had none)")]
+    /// Plateau stepped without a metric.
     MissingMetric(usize),
     #[error("{0}")]
+    /// A composition that cannot be built.
     Compose(String),
+    /// A rate the schedule cannot do without was not given (named as its command-line flag).
+    #[error("the {kind} schedule needs --{what}")]
+    Missing {
+        /// The schedule's kind, as `lrfind schedule` names it.
+        kind: &'static str,
+        /// The missing setting.
+        what: &'static str,
+    },
+}
+
+/// `value`, or [`ScheduleError::Missing`] naming `what` for the `kind` schedule.
+pub(crate) fn needs<T>(
+    kind: &'static str,
+    what: &'static str,
+    value: Option<T>,
+) -> Result<T, ScheduleError> {
+    value.ok_or(ScheduleError::Missing { kind, what })
 }
 
 pub(crate) fn invalid(
@@ -88,6 +130,19 @@ pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64, Schedu
         Ok(value)
     } else {
         Err(invalid(name, "must be a finite number ≥ 0", value))
+    }
+}
+
+/// Checks `0 ≤ base ≤ max ≤ 1` for a pair of momenta.
+pub(crate) fn momentum_range(base: f64, max: f64) -> Result<(), ScheduleError> {
+    if (0.0..=1.0).contains(&base) && (0.0..=1.0).contains(&max) && base <= max {
+        Ok(())
+    } else {
+        Err(invalid(
+            "momentum",
+            "needs 0 ≤ base_momentum ≤ max_momentum ≤ 1",
+            format!("{base}, {max}"),
+        ))
     }
 }
 

@@ -12,6 +12,7 @@ pub struct MultiStep {
 }
 
 impl MultiStep {
+    /// `lr` decayed by `gamma` at each milestone.
     pub fn new(lr: f64, mut milestones: Vec<usize>, gamma: f64) -> Result<Self, ScheduleError> {
         milestones.sort_unstable();
         Ok(MultiStep {
@@ -34,6 +35,33 @@ impl Schedule for MultiStep {
             self.lr *= self.gamma.powi(hits as i32);
         }
         Ok(())
+    }
+}
+
+/// [`MultiStep`]'s settings (PyTorch `MultiStepLR`; γ defaults to 0.1).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct MultiStepConfig {
+    /// Comma-separated steps at which to decay, e.g. 5,12,20.
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', required = true))]
+    pub milestones: Vec<usize>,
+    /// Factor of each decay.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = MultiStepConfig::GAMMA))]
+    pub gamma: f64,
+}
+
+impl MultiStepConfig {
+    /// PyTorch's default γ.
+    pub const GAMMA: f64 = 0.1;
+
+    /// Checks the settings besides the rate.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        positive("gamma", self.gamma).map(|_| ())
+    }
+
+    /// The schedule from `lr`.
+    pub fn build(&self, lr: f64) -> Result<MultiStep, ScheduleError> {
+        MultiStep::new(lr, self.milestones.clone(), self.gamma)
     }
 }
 

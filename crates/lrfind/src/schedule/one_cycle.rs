@@ -5,6 +5,7 @@ use std::f64::consts::PI;
 
 /// Interpolation between the ends of a phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Anneal {
     /// `end + (start − end)/2·(1 + cos(π·pct))` (PyTorch `_annealing_cos`).
     Cos,
@@ -45,10 +46,15 @@ pub struct OneCycle {
 /// Settings of [`OneCycle`] besides `max_lr` and `total_steps`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OneCycleOptions {
+    /// Share of the cycle spent rising.
     pub pct_start: f64,
+    /// Initial lr = max_lr / div_factor.
     pub div_factor: f64,
+    /// Final lr = initial / final_div_factor.
     pub final_div_factor: f64,
+    /// Interpolation within a phase.
     pub anneal: Anneal,
+    /// Three phases (up, back to initial, then to the minimum).
     pub three_phase: bool,
     /// `(base_momentum, max_momentum)`; `None` leaves momentum alone.
     pub momentum: Option<(f64, f64)>,
@@ -68,6 +74,7 @@ impl Default for OneCycleOptions {
 }
 
 impl OneCycle {
+    /// Over `total_steps` steps peaking at `max_lr`.
     pub fn new(max_lr: f64, total_steps: usize, o: OneCycleOptions) -> Result<Self, ScheduleError> {
         let max_lr = positive("max_lr", max_lr)?;
         let total = at_least_one("total_steps", total_steps)?;
@@ -77,13 +84,7 @@ impl OneCycle {
         let initial = max_lr / positive("div_factor", o.div_factor)?;
         let min_lr = initial / positive("final_div_factor", o.final_div_factor)?;
         let (base_m, max_m) = o.momentum.unwrap_or((0.0, 0.0));
-        if !(0.0..=1.0).contains(&base_m) || !(0.0..=1.0).contains(&max_m) || base_m > max_m {
-            return Err(invalid(
-                "momentum",
-                "needs 0 ≤ base_momentum ≤ max_momentum ≤ 1",
-                format!("{base_m}, {max_m}"),
-            ));
-        }
+        super::momentum_range(base_m, max_m)?;
         let (n, p) = (total as f64, o.pct_start);
         let phases = if o.three_phase {
             vec![
@@ -160,6 +161,89 @@ impl Schedule for OneCycle {
         }
         self.t += 1;
         Ok(())
+    }
+}
+
+/// [`OneCycle`]'s settings with PyTorch `OneCycleLR`'s defaults.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct OneCycleConfig {
+    /// Peak lr (default: the base rate).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub max_lr: Option<f64>,
+    /// Length of the cycle (default: the whole run).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub total_steps: Option<usize>,
+    /// Share of the cycle spent rising.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.3))]
+    pub pct_start: f64,
+    /// Initial lr = max_lr / div_factor.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 25.0))]
+    pub div_factor: f64,
+    /// Final lr = initial lr / final_div_factor.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1e4))]
+    pub final_div_factor: f64,
+    /// Interpolation within a phase.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = Anneal::Cos))]
+    pub anneal: Anneal,
+    /// Three phases (up, back down to initial, then to the minimum).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub three_phase: bool,
+    /// Lowest momentum (at the lr's peak).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.85))]
+    pub base_momentum: f64,
+    /// Highest momentum (at the start and end).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.95))]
+    pub max_momentum: f64,
+}
+
+impl Default for OneCycleConfig {
+    fn default() -> Self {
+        let o = OneCycleOptions::default();
+        let (base_momentum, max_momentum) = o.momentum.unwrap_or((0.85, 0.95));
+        OneCycleConfig {
+            max_lr: None,
+            total_steps: None,
+            pct_start: o.pct_start,
+            div_factor: o.div_factor,
+            final_div_factor: o.final_div_factor,
+            anneal: o.anneal,
+            three_phase: o.three_phase,
+            base_momentum,
+            max_momentum,
+        }
+    }
+}
+
+impl OneCycleConfig {
+    /// Checks the settings besides the rate and the length.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        if let Some(total) = self.total_steps {
+            at_least_one("total_steps", total)?;
+        }
+        if !(self.pct_start > 0.0 && self.pct_start < 1.0) {
+            return Err(invalid("pct_start", "must be in (0, 1)", self.pct_start));
+        }
+        positive("div_factor", self.div_factor)?;
+        positive("final_div_factor", self.final_div_factor)?;
+        super::momentum_range(self.base_momentum, self.max_momentum)
+    }
+
+    /// The schedule over a run of `steps` steps; `lr` stands in for a missing `max_lr`.
+    pub fn build(&self, lr: Option<f64>, steps: usize) -> Result<OneCycle, ScheduleError> {
+        let options = OneCycleOptions {
+            pct_start: self.pct_start,
+            div_factor: self.div_factor,
+            final_div_factor: self.final_div_factor,
+            anneal: self.anneal,
+            three_phase: self.three_phase,
+            momentum: Some((self.base_momentum, self.max_momentum)),
+        };
+        OneCycle::new(
+            super::needs("one-cycle", "max-lr", self.max_lr.or(lr))?,
+            self.total_steps.unwrap_or(steps),
+            options,
+        )
     }
 }
 

@@ -4,13 +4,17 @@ use super::{invalid, non_negative, positive, Schedule, ScheduleError};
 
 /// Whether lower or higher metric values are better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum PlateauMode {
+    /// Lower is better.
     Min,
+    /// Higher is better.
     Max,
 }
 
 /// How `threshold` is applied to the best value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ThresholdMode {
     /// Better means beyond `best·(1 ∓ threshold)`.
     Rel,
@@ -21,13 +25,21 @@ pub enum ThresholdMode {
 /// Settings of [`Plateau`], PyTorch's defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlateauOptions {
+    /// Whether lower or higher is better.
     pub mode: PlateauMode,
+    /// lr multiplier on a plateau.
     pub factor: f64,
+    /// Bad steps tolerated before reducing.
     pub patience: usize,
+    /// Improvement needed to count.
     pub threshold: f64,
+    /// How the threshold applies.
     pub threshold_mode: ThresholdMode,
+    /// Steps after a reduction in which bad steps are not counted.
     pub cooldown: usize,
+    /// The lr never goes below this.
     pub min_lr: f64,
+    /// Reductions smaller than this are skipped.
     pub eps: f64,
 }
 
@@ -60,13 +72,9 @@ pub struct Plateau {
 }
 
 impl Plateau {
+    /// From `lr`, reduced on plateaus of the metric.
     pub fn new(lr: f64, o: PlateauOptions) -> Result<Self, ScheduleError> {
-        if !(o.factor < 1.0 && o.factor > 0.0) {
-            return Err(invalid("factor", "must be in (0, 1)", o.factor));
-        }
-        non_negative("threshold", o.threshold)?;
-        non_negative("min_lr", o.min_lr)?;
-        non_negative("eps", o.eps)?;
+        check_options(&o)?;
         let best = match o.mode {
             PlateauMode::Min => f64::INFINITY,
             PlateauMode::Max => f64::NEG_INFINITY,
@@ -118,6 +126,84 @@ impl Schedule for Plateau {
             self.bad = 0;
         }
         Ok(())
+    }
+}
+
+/// Checks a factor in (0, 1) and non-negative threshold, min_lr and eps.
+fn check_options(o: &PlateauOptions) -> Result<(), ScheduleError> {
+    if !(o.factor < 1.0 && o.factor > 0.0) {
+        return Err(invalid("factor", "must be in (0, 1)", o.factor));
+    }
+    non_negative("threshold", o.threshold)?;
+    non_negative("min_lr", o.min_lr)?;
+    non_negative("eps", o.eps)?;
+    Ok(())
+}
+
+/// [`Plateau`]'s settings with PyTorch `ReduceLROnPlateau`'s defaults (as [`PlateauOptions`]).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct PlateauConfig {
+    /// Whether lower (min) or higher (max) metric values are better.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = PlateauMode::Min))]
+    pub mode: PlateauMode,
+    /// lr multiplier on a plateau.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.1))]
+    pub factor: f64,
+    /// Bad steps tolerated before reducing.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 10))]
+    pub patience: usize,
+    /// Improvement needed to count.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1e-4))]
+    pub threshold: f64,
+    /// How the threshold applies (rel: a share of the best, abs: a difference).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = ThresholdMode::Rel))]
+    pub threshold_mode: ThresholdMode,
+    /// Steps after a reduction in which bad steps are not counted.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
+    pub cooldown: usize,
+    /// The lr never goes below this.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.0))]
+    pub min_lr: f64,
+}
+
+impl Default for PlateauConfig {
+    fn default() -> Self {
+        let d = PlateauOptions::default();
+        PlateauConfig {
+            mode: d.mode,
+            factor: d.factor,
+            patience: d.patience,
+            threshold: d.threshold,
+            threshold_mode: d.threshold_mode,
+            cooldown: d.cooldown,
+            min_lr: d.min_lr,
+        }
+    }
+}
+
+impl PlateauConfig {
+    /// Checks the settings besides the rate.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        check_options(&self.options())
+    }
+
+    fn options(&self) -> PlateauOptions {
+        PlateauOptions {
+            mode: self.mode,
+            factor: self.factor,
+            patience: self.patience,
+            threshold: self.threshold,
+            threshold_mode: self.threshold_mode,
+            cooldown: self.cooldown,
+            min_lr: self.min_lr,
+            ..PlateauOptions::default()
+        }
+    }
+
+    /// The schedule from `lr`.
+    pub fn build(&self, lr: f64) -> Result<Plateau, ScheduleError> {
+        Plateau::new(lr, self.options())
     }
 }
 

@@ -13,6 +13,7 @@ pub struct Polynomial {
 }
 
 impl Polynomial {
+    /// `lr·(1 − t/total_iters)^power`.
     pub fn new(lr: f64, total_iters: usize, power: f64) -> Result<Self, ScheduleError> {
         Ok(Polynomial {
             lr: positive("lr", lr)?,
@@ -34,6 +35,40 @@ impl Schedule for Polynomial {
             self.lr *= ((1.0 - t / n) / (1.0 - (t - 1.0) / n)).powf(self.power);
         }
         Ok(())
+    }
+}
+
+/// [`Polynomial`]'s settings with PyTorch `PolynomialLR`'s defaults (5 steps, power 1).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct PolynomialConfig {
+    /// Steps over which the lr decays to 0.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 5))]
+    pub total_iters: usize,
+    /// Power of the decay.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0))]
+    pub power: f64,
+}
+
+impl Default for PolynomialConfig {
+    fn default() -> Self {
+        PolynomialConfig {
+            total_iters: 5,
+            power: 1.0,
+        }
+    }
+}
+
+impl PolynomialConfig {
+    /// Checks the settings besides the rate.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        at_least_one("total_iters", self.total_iters)?;
+        super::non_negative("power", self.power).map(|_| ())
+    }
+
+    /// The schedule from `lr`.
+    pub fn build(&self, lr: f64) -> Result<Polynomial, ScheduleError> {
+        Polynomial::new(lr, self.total_iters, self.power)
     }
 }
 

@@ -12,6 +12,7 @@ pub struct StepDecay {
 }
 
 impl StepDecay {
+    /// `lr` decayed by `gamma` every `step_size` steps.
     pub fn new(lr: f64, step_size: usize, gamma: f64) -> Result<Self, ScheduleError> {
         Ok(StepDecay {
             lr: positive("lr", lr)?,
@@ -32,6 +33,42 @@ impl Schedule for StepDecay {
             self.lr *= self.gamma;
         }
         Ok(())
+    }
+}
+
+/// [`StepDecay`]'s settings (PyTorch `StepLR`; γ defaults to 0.1).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct StepConfig {
+    /// Decay every N steps.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub step_size: usize,
+    /// Factor of each decay.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = StepConfig::GAMMA))]
+    pub gamma: f64,
+}
+
+impl StepConfig {
+    /// PyTorch's default γ.
+    pub const GAMMA: f64 = 0.1;
+
+    /// Decay by PyTorch's γ every `step_size` steps.
+    pub fn new(step_size: usize) -> StepConfig {
+        StepConfig {
+            step_size,
+            gamma: Self::GAMMA,
+        }
+    }
+
+    /// Checks the settings besides the rate.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        at_least_one("step_size", self.step_size)?;
+        positive("gamma", self.gamma).map(|_| ())
+    }
+
+    /// The schedule from `lr`.
+    pub fn build(&self, lr: f64) -> Result<StepDecay, ScheduleError> {
+        StepDecay::new(lr, self.step_size, self.gamma)
     }
 }
 

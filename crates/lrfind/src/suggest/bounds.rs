@@ -6,7 +6,9 @@ use serde::Serialize;
 /// The lr range a cyclical schedule should sweep.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Bounds {
+    /// Lower bound.
     pub base_lr: f64,
+    /// Upper bound.
     pub max_lr: f64,
     /// Index of the point `base_lr` was read from, in the slice given.
     pub base_index: usize,

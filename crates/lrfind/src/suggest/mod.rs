@@ -108,29 +108,54 @@ pub fn loss_at(lrs: &[f64], losses: &[f64], lr: f64) -> (usize, f64) {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SuggestError {
     #[error("needs at least {needed} points, the curve has {got}")]
-    TooShort { needed: usize, got: usize },
+    /// Too few points for the rule.
+    TooShort {
+        /// Points the rule needs.
+        needed: usize,
+        /// Points given.
+        got: usize,
+    },
     #[error("lrs and losses differ in length ({lrs} lrs, {losses} losses)")]
-    LengthMismatch { lrs: usize, losses: usize },
+    /// Rates and losses of different counts.
+    LengthMismatch {
+        /// Rates.
+        lrs: usize,
+        /// Losses.
+        losses: usize,
+    },
     #[error("no finite loss to work with")]
+    /// No finite loss.
     NoFiniteLoss,
     #[error("the loss never falls, so there is no descent to take a rate from")]
+    /// The loss never falls.
     NoDescent,
     #[error("invalid parameter: {0}")]
+    /// A rule's parameter is out of range.
     InvalidParameter(String),
 }
 
 /// The suggestion rules by name, in the order they are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Method {
+    /// fastai `valley`: the longest descent's 2/3 point.
     Valley,
+    /// fastai `slide`: the interval rule.
     Slide,
+    /// fastai `minimum`: a tenth of the minimum's lr.
     Minimum,
+    /// fastai `steep`: the steepest point.
     Steep,
+    /// pytorch-lr-finder: the steepest gradient.
     Gradient,
+    /// The steepest rate of change of an SMA of the loss.
     Sma,
+    /// Lightning's `suggestion()`: the steepest gradient against the lr.
     Lightning,
+    /// lrfind's median of valley, slide and minimum (recommended).
     Consensus,
+    /// (base_lr, max_lr) for cyclical schedules.
     Bounds,
 }
 

@@ -4,10 +4,10 @@
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use lrfind::{RangeTestConfig, StopReason};
-use lrfind_burn::data::{digits, ClassBatch, ClassBatches};
-use lrfind_burn::model::Mlp;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_burn::BurnProbe;
+use lrfind_zoo::data::{digits, ClassBatch, ClassBatches};
+use lrfind_zoo::model::Mlp;
 
 type Loss = Box<dyn FnMut(&Mlp, &ClassBatch) -> Tensor<1>>;
 type DigitsProbe = BurnProbe<Mlp, ClassBatches, Loss>;
@@ -15,8 +15,8 @@ type DigitsProbe = BurnProbe<Mlp, ClassBatches, Loss>;
 fn setup(kind: OptimizerKind, seed: u64) -> (DigitsProbe, Tensor<2>) {
     let device = Device::flex().autodiff();
     let (train, _) = digits::split();
-    let data = ClassBatches::new(&train, 64, seed, &device);
-    let model = lrfind_burn::model::seeded(seed, &device, |d| Mlp::new(&[64, 32, 10], d));
+    let data = lrfind_zoo::data::training(&train, 64, seed, &device);
+    let model = lrfind_zoo::model::seeded(seed, &device, |d| Mlp::new(&[64, 32, 10], d));
     let ce = CrossEntropyLossConfig::new().init(&device);
     let loss =
         move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
@@ -117,15 +117,15 @@ fn validation_mode_records_the_mean_held_out_loss_after_the_step() {
     use lrfind::Probe;
     let device = Device::flex().autodiff();
     let (train, valid) = digits::split();
-    let model = lrfind_burn::model::seeded(11, &device, |d| Mlp::new(&[64, 16, 10], d));
+    let model = lrfind_zoo::model::seeded(11, &device, |d| Mlp::new(&[64, 16, 10], d));
     let ce = CrossEntropyLossConfig::new().init(&device);
     let loss =
         move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
-    let held_out = ClassBatches::new(&valid, 64, 0, &device);
+    let held_out = lrfind_zoo::data::training(&valid, 64, 0, &device);
     let mut probe = BurnProbe::new(
         model,
         OptimizerKind::Adam.build(OptimizerOptions::default()),
-        ClassBatches::new(&train, 64, 0, &device),
+        lrfind_zoo::data::training(&train, 64, 0, &device),
         loss,
     )
     .with_validation(held_out.clone(), 2);
@@ -176,12 +176,12 @@ fn a_data_source_failing_mid_run_keeps_the_points_and_restores_the_model() {
         TensorData::new(train.features[..64 * 4].to_vec(), [4, 64]),
         &device,
     );
-    let model = lrfind_burn::model::seeded(3, &device, |d| Mlp::new(&[64, 32, 10], d));
+    let model = lrfind_zoo::model::seeded(3, &device, |d| Mlp::new(&[64, 32, 10], d));
     let ce = CrossEntropyLossConfig::new().init(&device);
     let loss =
         move |m: &Mlp, b: &ClassBatch| ce.forward(m.forward(b.inputs.clone()), b.targets.clone());
     let data = Failing {
-        inner: ClassBatches::new(&train, 64, 0, &device),
+        inner: lrfind_zoo::data::training(&train, 64, 0, &device),
         left: 30,
     };
     let optimizer = OptimizerKind::Adam.build(OptimizerOptions::default());
@@ -212,7 +212,7 @@ fn a_nan_loss_stops_the_test_and_restores() {
         TensorData::new(train.features[..64 * 4].to_vec(), [4, 64]),
         &device,
     );
-    let model = lrfind_burn::model::seeded(4, &device, |d| Mlp::new(&[64, 32, 10], d));
+    let model = lrfind_zoo::model::seeded(4, &device, |d| Mlp::new(&[64, 32, 10], d));
     let ce = CrossEntropyLossConfig::new().init(&device);
     // From the 11th step on the loss is NaN (as an overflowing model would give).
     let mut calls = 0;
@@ -225,7 +225,7 @@ fn a_nan_loss_stops_the_test_and_restores() {
             l
         }
     };
-    let data = ClassBatches::new(&train, 64, 0, &device);
+    let data = lrfind_zoo::data::training(&train, 64, 0, &device);
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
     let mut probe = BurnProbe::new(model, optimizer, data, loss);
     let before = outputs(&probe, &x);

@@ -11,11 +11,11 @@
 
 use burn::prelude::*;
 use lrfind::RangeTestConfig;
-use lrfind_burn::data::text::Windows;
-use lrfind_burn::data::{digits, Batches, Classification};
-use lrfind_burn::model::{seeded, CharLm, CharLmShape, Cnn, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
-use lrfind_burn::task::{Classify, NextChar, Task};
+use lrfind_zoo::data::text::Windows;
+use lrfind_zoo::data::{digits, Batches, Classification};
+use lrfind_zoo::model::{seeded, CharLm, CharLmShape, Cnn, Mlp};
+use lrfind_zoo::task::{Classify, NextChar, Task};
 
 const TASKS: [&str; 3] = ["digits_mlp", "cnn_28x28", "charlm"];
 
@@ -49,7 +49,7 @@ fn measure<M, T>(
     let params = model.num_params() as u64 * 4;
     let state = params * 2;
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    let mut probe = lrfind_burn::task::probe(model, optimizer, data, task);
+    let mut probe = lrfind_zoo::task::probe(model, optimizer, data, task);
     let set_up = status_bytes("VmRSS");
     // Reset the high-water mark to the current RSS, so VmHWM is the peak of the test alone.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -82,7 +82,7 @@ fn run_task(name: &str, finder: bool) {
             let (train, _) = digits::split();
             let bytes = train.len() as u64 * (64 * 4 + 8);
             let model = seeded(0, &device, |d| Mlp::new(&[64, 128, 128, 10], d));
-            let data = Batches::training(&train, 64, 0, &device);
+            let data = lrfind_zoo::data::training(&train, 64, 0, &device);
             measure(finder, base, model, Classify::new(&device), data, bytes);
         }
         "cnn_28x28" => {
@@ -95,7 +95,7 @@ fn run_task(name: &str, finder: bool) {
             };
             let bytes = n as u64 * (784 * 4 + 8);
             let model = seeded(0, &device, |d| Cnn::new(10, d));
-            let data = Batches::training(&images, 64, 0, &device);
+            let data = lrfind_zoo::data::training(&images, 64, 0, &device);
             drop(images);
             measure(finder, base, model, Classify::new(&device), data, bytes);
         }
@@ -105,7 +105,7 @@ fn run_task(name: &str, finder: bool) {
             let bytes = tokens.len() as u64 * 8 * 2;
             let model = seeded(0, &device, |d| CharLm::new(CharLmShape::reference(65), d));
             let windows = Windows::new(&tokens, 64, usize::MAX);
-            let data = Batches::training(&windows, 32, 0, &device);
+            let data = lrfind_zoo::data::training(&windows, 32, 0, &device);
             measure(finder, base, model, NextChar::new(&device), data, bytes);
         }
     }

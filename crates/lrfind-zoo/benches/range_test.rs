@@ -10,11 +10,11 @@
 use burn::prelude::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use lrfind::{Probe, RangeTestConfig};
-use lrfind_burn::data::text::Windows;
-use lrfind_burn::data::{digits, Batches, Classification};
-use lrfind_burn::model::{seeded, CharLm, CharLmShape, Cnn, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
-use lrfind_burn::task::{Classify, NextChar, Task};
+use lrfind_zoo::data::text::Windows;
+use lrfind_zoo::data::{digits, Batches, Classification};
+use lrfind_zoo::model::{seeded, CharLm, CharLmShape, Cnn, Mlp};
+use lrfind_zoo::task::{Classify, NextChar, Task};
 
 /// A probe over `model`, `task` and `data` with AdamW (PyTorch defaults).
 fn probe<M, T>(model: M, task: T, data: Batches<T::Batch>) -> impl Probe<Error: std::fmt::Debug>
@@ -23,7 +23,7 @@ where
     T: Task<M>,
 {
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    lrfind_burn::task::probe(model, optimizer, data, task)
+    lrfind_zoo::task::probe(model, optimizer, data, task)
 }
 
 /// Times `steps` bare training steps against a range test of `steps` iterations.
@@ -85,19 +85,20 @@ fn bench(c: &mut Criterion) {
     let (digits, _) = digits::split();
     compare(c, "digits_mlp_adamw", 200, || {
         let model = seeded(0, &device, |d| Mlp::new(&[64, 128, 128, 10], d));
-        let data = Batches::training(&digits, 64, 0, &device);
+        let data = lrfind_zoo::data::training(&digits, 64, 0, &device);
         probe(model, Classify::new(&device), data)
     });
     let images = random_images(640);
     compare(c, "cnn_adamw_batch64", 20, || {
         let model = seeded(0, &device, |d| Cnn::new(10, d));
-        let data = Batches::training(&images, 64, 0, &device);
+        let data = lrfind_zoo::data::training(&images, 64, 0, &device);
         probe(model, Classify::new(&device), data)
     });
     let tokens: Vec<i64> = (0..32 * 65 * 4i64).map(|i| i * 7919 % 65).collect();
     compare(c, "charlm_adamw_batch32", 5, || {
         let model = seeded(0, &device, |d| CharLm::new(CharLmShape::reference(65), d));
-        let data = Batches::training(&Windows::new(&tokens, 64, usize::MAX), 32, 0, &device);
+        let data =
+            lrfind_zoo::data::training(&Windows::new(&tokens, 64, usize::MAX), 32, 0, &device);
         probe(model, NextChar::new(&device), data)
     });
 }

@@ -1,27 +1,39 @@
 //! A character-level language-model corpus: text in, windows of `seq_len + 1` characters out
 //! (inputs are the first `seq_len`, targets the same shifted by one).
 
-use super::{Batches, Rows};
-use burn::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// A text file that cannot be used as a corpus.
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
     #[error("{path}: {source}")]
+    /// The file cannot be read.
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
     #[error("{path}: not valid UTF-8 at byte {offset}")]
-    Utf8 { path: PathBuf, offset: usize },
+    /// The file is not UTF-8.
+    Utf8 {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
     #[error(
         "{path}: {chars} characters; a corpus needs at least {needed} for windows of {seq_len}"
     )]
+    /// Too little text for training and held-out windows.
     TooShort {
+        /// The file.
         path: PathBuf,
+        /// Characters it has.
         chars: usize,
+        /// Characters needed.
         needed: usize,
+        /// The context length asked for.
         seq_len: usize,
     },
 }
@@ -29,7 +41,9 @@ pub enum TextError {
 /// A corpus as token ids, one per character, and its vocabulary (sorted characters).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Corpus {
+    /// Token id of every character.
     pub tokens: Vec<i64>,
+    /// The characters, by token id.
     pub vocab: Vec<char>,
 }
 
@@ -37,6 +51,7 @@ pub struct Corpus {
 pub const HELD_OUT: f64 = 0.1;
 
 impl Corpus {
+    /// The corpus of `text` (vocabulary in order of first appearance).
     pub fn from_text(text: &str) -> Corpus {
         let mut vocab: Vec<char> = text.chars().collect();
         vocab.sort_unstable();
@@ -78,20 +93,12 @@ impl Corpus {
     }
 }
 
-/// A batch of windows: inputs and targets `[batch, seq_len]`.
-#[derive(Debug, Clone)]
-pub struct TextBatch {
-    pub inputs: Tensor<2, Int>,
-    pub targets: Tensor<2, Int>,
-}
-
-/// Mini-batches of text windows.
-pub type TextBatches = Batches<TextBatch>;
-
 /// Non-overlapping windows of `seq_len + 1` tokens (consecutive windows share one token).
 #[derive(Debug, Clone, Copy)]
 pub struct Windows<'a> {
+    /// The tokens.
     pub tokens: &'a [i64],
+    /// Tokens per window (the context length).
     pub seq_len: usize,
     /// Windows used, from the start of `tokens`.
     pub count: usize,
@@ -109,59 +116,9 @@ impl<'a> Windows<'a> {
     }
 }
 
-impl Rows for Windows<'_> {
-    type Batch = TextBatch;
-    fn rows(&self) -> usize {
-        self.count
-    }
-    fn batch(&self, rows: &[usize], device: &Device) -> TextBatch {
-        let t = self.seq_len;
-        let window = |shift: usize| {
-            let mut out = Vec::with_capacity(rows.len() * t);
-            for &r in rows {
-                out.extend_from_slice(&self.tokens[r * t + shift..r * t + shift + t]);
-            }
-            Tensor::from_data(TensorData::new(out, [rows.len(), t]), device)
-        };
-        TextBatch {
-            inputs: window(0),
-            targets: window(1),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_round_trip_and_targets_shift_by_one() {
-        let corpus = Corpus::from_text("abcabcabcabcabcabcabcabcabcabcabcabcabcabc");
-        assert_eq!(corpus.vocab, vec!['a', 'b', 'c']);
-        let device = Device::flex();
-        let batches = Batches::training(&Windows::new(&corpus.tokens, 4, 100), 2, 0, &device);
-        for b in batches.all() {
-            let x: Vec<i64> = b
-                .inputs
-                .clone()
-                .into_data()
-                .convert::<i64>()
-                .try_to_vec::<i64>()
-                .unwrap();
-            let y: Vec<i64> = b
-                .targets
-                .clone()
-                .into_data()
-                .convert::<i64>()
-                .try_to_vec::<i64>()
-                .unwrap();
-            for (x, y) in x.iter().zip(&y) {
-                assert_eq!((x + 1) % 3, *y);
-            }
-        }
-        let (train, held) = corpus.split();
-        assert_eq!(train.len() + held.len(), corpus.tokens.len());
-    }
 
     #[test]
     fn short_or_broken_text_is_refused() {

@@ -2,17 +2,7 @@
 
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
-
-/// Builds a model from a seed: burn's parameter RNG is per device and shared by every thread, so
-/// seeding and initialising happen under one lock — the same seed gives the same weights even when
-/// several models are built at once (parallel tests, parallel runs). burn initialises parameters
-/// lazily, on first use, so `build` must use them once (e.g. one forward pass) before returning.
-pub fn seeded<M>(seed: u64, device: &Device, build: impl FnOnce(&Device) -> M) -> M {
-    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    device.seed(seed);
-    build(device)
-}
+pub use lrfind_burn::seeded;
 
 /// A multi-layer perceptron: Linear → ReLU → … → Linear.
 #[derive(Module, Debug)]
@@ -39,6 +29,7 @@ impl Mlp {
         mlp
     }
 
+    /// Logits `[n, out]` of inputs `[n, in]`.
     pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len().saturating_sub(1);
         for (i, layer) in self.layers.iter().enumerate() {
@@ -53,6 +44,7 @@ impl Mlp {
 
 /// A model that maps a batch of flat inputs `[batch, features]` to class logits.
 pub trait Classifier: Module + Clone {
+    /// Class logits `[n, classes]` of inputs `[n, features]`.
     fn logits(&self, x: Tensor<2>) -> Tensor<2>;
 }
 
@@ -77,6 +69,7 @@ impl Cnn {
     /// Input side length the CNN expects.
     pub const SIDE: usize = 28;
 
+    /// A CNN for `classes` classes of 28×28 images.
     pub fn new(classes: usize, device: &Device) -> Cnn {
         use burn::nn::conv::Conv2dConfig;
         use burn::nn::pool::MaxPool2dConfig;
@@ -123,10 +116,15 @@ pub struct CharLm {
 /// Shape of a [`CharLm`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CharLmShape {
+    /// Characters in the vocabulary.
     pub vocab: usize,
+    /// Context length.
     pub seq_len: usize,
+    /// Width of the embeddings.
     pub d_model: usize,
+    /// Attention heads.
     pub heads: usize,
+    /// Transformer layers.
     pub layers: usize,
 }
 
@@ -144,6 +142,7 @@ impl CharLmShape {
 }
 
 impl CharLm {
+    /// The model of `shape`.
     pub fn new(shape: CharLmShape, device: &Device) -> CharLm {
         use burn::nn::transformer::TransformerEncoderConfig;
         use burn::nn::{EmbeddingConfig, LayerNormConfig};

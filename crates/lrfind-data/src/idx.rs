@@ -1,6 +1,6 @@
 //! IDX files (the MNIST format: big-endian header, then raw values), plain or gzipped.
 
-use super::Classification;
+use crate::Classification;
 use flate2::read::GzDecoder;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -9,38 +9,81 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum IdxError {
     #[error("cannot read {path}: {source}")]
+    /// The file cannot be read.
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
     #[error("{path}: not an IDX file (magic bytes {found:02x?})")]
-    BadMagic { path: PathBuf, found: Vec<u8> },
-    #[error("{path}: IDX value type 0x{0:02x} is not supported (only unsigned bytes, 0x08)", .code)]
-    UnsupportedType { path: PathBuf, code: u8 },
-    #[error("{path}: truncated: the header promises {expected} bytes of data, the file has {got}")]
-    Truncated {
+    /// The file does not start with an IDX magic number.
+    BadMagic {
+        /// The file.
         path: PathBuf,
+        /// Its first bytes.
+        found: Vec<u8>,
+    },
+    #[error("{path}: IDX value type 0x{0:02x} is not supported (only unsigned bytes, 0x08)", .code)]
+    /// An element type other than unsigned bytes.
+    UnsupportedType {
+        /// The file.
+        path: PathBuf,
+        /// The type code found.
+        code: u8,
+    },
+    #[error("{path}: truncated: the header promises {expected} bytes of data, the file has {got}")]
+    /// The file is shorter than its header says.
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the header promises.
         expected: usize,
+        /// Bytes present.
         got: usize,
     },
     #[error("{path}: expected {want} dimensions, the file has {got}")]
+    /// Images or labels with the wrong number of dimensions.
     Rank {
+        /// The file.
         path: PathBuf,
+        /// Dimensions expected.
         want: usize,
+        /// Dimensions found.
         got: usize,
     },
     #[error("{images} images but {labels} labels")]
-    Mismatch { images: usize, labels: usize },
+    /// Images and labels of different counts.
+    Mismatch {
+        /// Images.
+        images: usize,
+        /// Labels.
+        labels: usize,
+    },
     #[error("{path}: label {label} is not a class 0–9")]
-    BadLabel { path: PathBuf, label: u8 },
+    /// A label outside 0–9.
+    BadLabel {
+        /// The labels file.
+        path: PathBuf,
+        /// The label.
+        label: u8,
+    },
     #[error("no {name} (or {name}.gz) in {dir}")]
-    Missing { dir: PathBuf, name: String },
+    /// A file of the split is not in the folder.
+    Missing {
+        /// The folder.
+        dir: PathBuf,
+        /// The file looked for (with or without .gz).
+        name: String,
+    },
 }
 
 /// A decoded IDX array of unsigned bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Idx {
+    /// Sizes of the dimensions.
     pub dims: Vec<usize>,
+    /// The elements, row-major.
     pub data: Vec<u8>,
 }
 

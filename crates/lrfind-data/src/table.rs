@@ -1,9 +1,7 @@
 //! Tabular data from a CSV file: numeric feature columns and one target column, for
 //! classification (integer or string labels) or regression.
 
-use super::{feature_rows, gather, Batches, Classification, Rows};
-use burn::prelude::*;
-use lrfind_data::shuffle;
+use crate::{gather, shuffle, Classification};
 use std::path::{Path, PathBuf};
 
 /// What the target column holds.
@@ -12,7 +10,9 @@ pub enum TargetKind {
     /// Classes when any value is not a number, or when all are integers with at most
     /// [`AUTO_MAX_CLASSES`] distinct values; numbers otherwise.
     Auto,
+    /// Classification.
     Classes,
+    /// Regression.
     Values,
 }
 
@@ -23,31 +23,53 @@ pub const AUTO_MAX_CLASSES: usize = 20;
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
     #[error("{path}: {source}")]
+    /// The file cannot be read.
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
     #[error("{path}: line {line}: {message}")]
+    /// A line that is not CSV.
     Csv {
+        /// The file.
         path: PathBuf,
+        /// Its line (from 1).
         line: u64,
+        /// What is wrong.
         message: String,
     },
     #[error("{path}: no column named {column:?} (columns: {available})")]
+    /// No column of the target's name.
     NoTarget {
+        /// The file.
         path: PathBuf,
+        /// The target column asked for.
         column: String,
+        /// The columns there are.
         available: String,
     },
     #[error("{path}: line {line}, column {column:?}: {value:?} is not a number")]
+    /// A feature (or numeric target) that is not a number.
     NotNumber {
+        /// The file.
         path: PathBuf,
+        /// Its line (from 1).
         line: u64,
+        /// Its column.
         column: String,
+        /// The value.
         value: String,
     },
     #[error("{path}: {message}")]
-    Shape { path: PathBuf, message: String },
+    /// A table of the wrong shape (too few rows, one class, …).
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl TableError {
@@ -65,18 +87,25 @@ pub enum Target {
     /// Class index per row and the class names, in order of first appearance (numeric labels
     /// sorted by value).
     Classes {
+        /// Class index per row.
         labels: Vec<i64>,
+        /// The class names, by index.
         names: Vec<String>,
     },
+    /// Regression targets, one per row.
     Values(Vec<f32>),
 }
 
 /// A CSV file read as `rows × dim` features and a target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
+    /// The feature columns' names.
     pub feature_names: Vec<String>,
+    /// Row-major `[rows, dim]` features.
     pub features: Vec<f32>,
+    /// Features per row.
     pub dim: usize,
+    /// The target column.
     pub target: Target,
 }
 
@@ -271,8 +300,11 @@ fn read_target(
 /// A regression set: `n` rows of `dim` standardised features and a standardised target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Regression {
+    /// Row-major `[rows, dim]` features (standardised).
     pub features: Vec<f32>,
+    /// Targets, standardised.
     pub targets: Vec<f32>,
+    /// Features per row.
     pub dim: usize,
     /// Mean and standard deviation the targets were standardised with (RMSE × std is the RMSE in
     /// the target's own units).
@@ -280,10 +312,12 @@ pub struct Regression {
 }
 
 impl Regression {
+    /// Number of rows.
     pub fn len(&self) -> usize {
         self.targets.len()
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }
@@ -302,11 +336,14 @@ impl Regression {
 /// A table split into training and held-out rows, ready for a model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Split {
+    /// Classification: (training, held-out).
     Classes(Classification, Classification),
+    /// Regression: (training, held-out).
     Values(Regression, Regression),
 }
 
 impl Table {
+    /// Number of rows.
     pub fn len(&self) -> usize {
         match &self.target {
             Target::Classes { labels, .. } => labels.len(),
@@ -314,6 +351,7 @@ impl Table {
         }
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -395,32 +433,6 @@ impl Standardize {
             *x = (*x - self.mean[i % dim]) / self.std[i % dim];
         }
         values
-    }
-}
-
-/// One regression batch on the device: inputs `[b, dim]`, targets `[b, 1]`.
-#[derive(Debug, Clone)]
-pub struct RegBatch {
-    pub inputs: Tensor<2>,
-    pub targets: Tensor<2>,
-}
-
-/// Mini-batches of a [`Regression`] set.
-pub type RegBatches = Batches<RegBatch>;
-
-impl Rows for Regression {
-    type Batch = RegBatch;
-    fn rows(&self) -> usize {
-        self.len()
-    }
-    fn batch(&self, rows: &[usize], device: &Device) -> RegBatch {
-        RegBatch {
-            inputs: feature_rows(&self.features, self.dim, rows, device),
-            targets: Tensor::from_data(
-                TensorData::new(gather(&self.targets, 1, rows), [rows.len(), 1]),
-                device,
-            ),
-        }
     }
 }
 

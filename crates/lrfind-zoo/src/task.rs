@@ -1,14 +1,12 @@
 //! What a model is trained on and scored by: a loss for training steps and held-out metrics.
 
-use crate::data::table::RegBatch;
-use crate::data::text::TextBatch;
-use crate::data::BatchSource;
-use crate::data::ClassBatch;
+use crate::data::{ClassBatch, RegBatch, TextBatch};
 use crate::model::{CharLm, Classifier, Mlp};
-use crate::BurnProbe;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig, MseLoss, Reduction};
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
+use lrfind::{BatchSource, HeldOutScore, Metric};
+use lrfind_burn::BurnProbe;
 
 /// Sums over held-out batches; [`Score::summary`] turns them into means.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -19,14 +17,6 @@ pub struct Score {
     pub count: usize,
     /// Correct predictions (classification) or sum of squared errors (regression).
     pub hits: f64,
-}
-
-/// Mean held-out loss and the task's own metric.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Metric {
-    Accuracy(f64),
-    /// Root mean squared error in the target's units.
-    Rmse(f64),
 }
 
 /// Scores of two sets of batches, summed.
@@ -42,6 +32,7 @@ impl std::ops::Add for Score {
 }
 
 impl Score {
+    /// Mean loss per example.
     pub fn mean_loss(&self) -> f64 {
         self.loss / self.count.max(1) as f64
     }
@@ -49,6 +40,7 @@ impl Score {
 
 /// A loss to train on and a score to evaluate with, for one kind of batch.
 pub trait Task<M>: Clone {
+    /// The batches it reads.
     type Batch: Clone;
     /// Mean loss of `batch` (a one-element tensor that can be back-propagated).
     fn loss(&self, model: &M, batch: &Self::Batch) -> Tensor<1>;
@@ -65,6 +57,7 @@ pub struct Classify {
 }
 
 impl Classify {
+    /// Cross-entropy on `device`.
     pub fn new(device: &Device) -> Classify {
         Classify {
             loss: CrossEntropyLossConfig::new().init(device),
@@ -146,6 +139,7 @@ pub struct NextChar {
 }
 
 impl NextChar {
+    /// Cross-entropy on `device`.
     pub fn new(device: &Device) -> NextChar {
         NextChar {
             loss: CrossEntropyLossConfig::new().init(device),
@@ -199,4 +193,13 @@ pub fn evaluate<M, T: Task<M>>(task: &T, model: &M, batches: &[T::Batch]) -> Sco
     batches
         .iter()
         .fold(Score::default(), |acc, b| acc + task.score(model, b))
+}
+
+/// `model`'s mean held-out loss and metric on `batches`.
+pub fn held_out_score<M, T: Task<M>>(task: &T, model: &M, batches: &[T::Batch]) -> HeldOutScore {
+    let score = evaluate(task, model, batches);
+    HeldOutScore {
+        loss: score.mean_loss(),
+        metric: task.metric(&score),
+    }
 }

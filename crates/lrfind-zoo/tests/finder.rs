@@ -13,10 +13,10 @@ use burn::prelude::*;
 use burn_train::{ClassificationOutput, InferenceStep, Learner, TrainOutput, TrainStep};
 use lrfind::schedule::{OneCycle, OneCycleOptions};
 use lrfind::{NoRecommendation, RangeTestConfig, StopReason};
-use lrfind_burn::data::ClassBatch;
-use lrfind_burn::model::{seeded, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_burn::{scheduler, BurnScheduler, FinderError, LrFinder};
+use lrfind_zoo::data::ClassBatch;
+use lrfind_zoo::model::{seeded, Mlp};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 

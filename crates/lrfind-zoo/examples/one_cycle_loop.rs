@@ -7,12 +7,13 @@ use burn::lr_scheduler::LrScheduler;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use lrfind::schedule::{OneCycle, OneCycleOptions};
+use lrfind::Metric;
 use lrfind::{analyze, Method, RangeTestConfig};
-use lrfind_burn::data::{digits, BatchSource, Batches};
-use lrfind_burn::model::{seeded, Mlp};
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
-use lrfind_burn::task::{evaluate, Classify, Metric, Task};
 use lrfind_burn::BurnScheduler;
+use lrfind_zoo::data::{digits, BatchSource};
+use lrfind_zoo::model::{seeded, Mlp};
+use lrfind_zoo::task::{evaluate, Classify, Task};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let device = Device::flex().autodiff();
@@ -20,10 +21,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let task = Classify::new(&device);
     let model = seeded(0, &device, |d| Mlp::new(&[64, 128, 128, 10], d));
     let optimizer = OptimizerKind::AdamW.build(OptimizerOptions::default());
-    let batches = Batches::training(&train, 64, 0, &device);
+    let batches = lrfind_zoo::data::training(&train, 64, 0, &device);
 
     // 1. The range test (model, optimizer and data position are restored afterwards).
-    let mut probe = lrfind_burn::task::probe(model, optimizer, batches, task.clone());
+    let mut probe = lrfind_zoo::task::probe(model, optimizer, batches, task.clone());
     let result = lrfind::run(&mut probe, RangeTestConfig::default(), &mut ())?;
     let max_lr = analyze(&result.curve, &Default::default())?
         .suggestion(Method::Gradient)
@@ -42,7 +43,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let grads = GradientsParams::from_grads(task.loss(&model, &batch).backward(), &model);
         model = optimizer.step(LrScheduler::step(&mut scheduler), model, grads);
     }
-    let score = evaluate(&task, &model, Batches::held_out(&valid, 256, &device).all());
+    let score = evaluate(
+        &task,
+        &model,
+        lrfind_zoo::data::held_out(&valid, 256, &device).all(),
+    );
     let Metric::Accuracy(accuracy) = Task::<Mlp>::metric(&task, &score) else {
         unreachable!("classification")
     };

@@ -1,0 +1,49 @@
+//! lrfind's [`Trainer`] on a burn model: epochs under a schedule, held-out scoring, re-finds.
+//!
+//! ```no_run
+//! # use burn::prelude::*;
+//! # fn demo<M: burn::module::Module + Clone, S: lrfind::BatchSource>(
+//! #     model: M, optimizer: burn::optim::ModuleOptimizer, batches: S,
+//! #     loss: impl FnMut(&M, &S::Batch) -> Tensor<1>,
+//! #     score: impl FnMut(&M) -> lrfind::HeldOutScore) {
+//! use lrfind::schedule::{OneCycleConfig, ScheduleConfig};
+//! use lrfind::{LrChoice, RefindPolicy, Trainer};
+//! let mut trainer = Trainer::new(9, LrChoice::Auto, ScheduleConfig::OneCycle(OneCycleConfig::default()));
+//! trainer.refind = RefindPolicy::Every(3);
+//! let mut probe = lrfind_burn::BurnProbe::new(model, optimizer, batches, loss);
+//! let mut history = lrfind::training::History::default();
+//! lrfind_burn::trainer::fit(&trainer, &mut probe, 22, score, &mut (), &mut history).unwrap();
+//! # }
+//! ```
+
+use crate::probe::{BurnProbe, ProbeError};
+use burn::module::Module;
+use burn::prelude::*;
+use lrfind::training::{History, TrainError, TrainObserver};
+use lrfind::{BatchSource, HeldOutScore, Trainer};
+
+/// Trains `probe`'s model with `trainer` for its epochs of `steps_per_epoch` optimizer steps,
+/// scoring the model with `score` after each epoch; `history` holds what was recorded, also
+/// when an error stops the run. The trained model is `probe.model()` afterwards.
+pub fn fit<M, S, F, O>(
+    trainer: &Trainer,
+    probe: &mut BurnProbe<M, S, F>,
+    steps_per_epoch: usize,
+    mut score: impl FnMut(&M) -> HeldOutScore,
+    observer: &mut O,
+    history: &mut History,
+) -> Result<(), TrainError<ProbeError<S::Error>>>
+where
+    M: Module + Clone,
+    S: BatchSource,
+    F: FnMut(&M, &S::Batch) -> Tensor<1>,
+    O: TrainObserver + ?Sized,
+{
+    trainer.fit(
+        probe,
+        steps_per_epoch,
+        |p: &BurnProbe<M, S, F>| p.model().map(&mut score),
+        observer,
+        history,
+    )
+}

@@ -1,0 +1,123 @@
+//! What the commands show and write around a range test: progress bars, Ctrl-C, and the
+//! `lr_find` files (JSON, CSV, PNG).
+
+use crate::output::write_atomic;
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use lrfind::{Analysis, Progress, RangeTestResult, RunError};
+use serde_json::{json, Value};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A progress bar of `len` steps (hidden when stderr is not a terminal).
+pub fn progress_bar(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} it  {msg}  [{elapsed_precise}, {per_sec}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// A flag Ctrl-C sets (a second Ctrl-C, while results are written, falls through to the default).
+pub fn ctrl_c() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    stop
+}
+
+/// Shows one range-test step on `bar`; breaks once `stop` is set.
+pub fn show_step(bar: &ProgressBar, p: &Progress, stop: &AtomicBool) -> ControlFlow<()> {
+    bar.set_position(p.iteration as u64 + 1);
+    bar.set_message(format!(
+        "lr {:.2e}  loss {}",
+        p.lr,
+        p.loss.map_or("—".into(), |l| format!("{l:.4}"))
+    ));
+    if stop.load(Ordering::SeqCst) {
+        ControlFlow::Break(())
+    } else {
+        ControlFlow::Continue(())
+    }
+}
+
+/// The message of a range-test step that failed, whose earlier points are kept.
+pub fn kept_partial(iteration: usize, error: &dyn std::fmt::Display, kept: usize) -> String {
+    format!("lrfind: training step {iteration} failed: {error}; keeping the {kept} points recorded")
+}
+
+/// A range test that failed part-way still gives its points: reports why and keeps them.
+pub fn keep_partial<E: std::error::Error + Send + Sync + 'static>(
+    result: Result<RangeTestResult, RunError<E>>,
+) -> Result<RangeTestResult> {
+    match result {
+        Ok(r) => Ok(r),
+        Err(RunError::Step {
+            partial,
+            source,
+            iteration,
+        }) => {
+            eprintln!("{}", kept_partial(iteration, &source, partial.curve.len()));
+            Ok(partial)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A range test to write: its curve, its analysis and what produced it.
+pub struct RangeTestRecord<'a> {
+    /// The curve.
+    pub result: &'a RangeTestResult,
+    /// Its suggestions.
+    pub analysis: &'a Analysis,
+    /// The `sma` rule's window (drawn below the curve).
+    pub sma_window: usize,
+    /// The settings that produced it.
+    pub config: Value,
+    /// Wall-clock seconds it took.
+    pub seconds: f64,
+}
+
+/// Writes `<stem>.json` (the analyze schema plus `recommended`, `config`, `device`,
+/// `default_method`, `timing`), `<stem>.csv` and `<stem>.png` titled `title` into `out`, each
+/// atomically, and returns the JSON document.
+pub fn write_range_test(
+    out: &Path,
+    stem: &str,
+    title: &str,
+    record: RangeTestRecord,
+) -> Result<Value> {
+    let RangeTestRecord {
+        result,
+        analysis,
+        sma_window,
+        config,
+        seconds,
+    } = record;
+    let iterations = result.curve.len();
+    let mut doc = analysis.to_json_recommending(lrfind::DEFAULT_METHOD);
+    doc["config"] = config;
+    doc["device"] = json!("flex (CPU)");
+    doc["default_method"] = json!(lrfind::DEFAULT_METHOD.name());
+    doc["timing"] = json!({"iterations": iterations, "seconds": seconds, "iterations_per_second": iterations as f64 / seconds.max(1e-9)});
+    doc["curve"]["raw_loss"] = json!(result.curve.raw_loss);
+    write_atomic(&out.join(format!("{stem}.json")), |w| {
+        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?;
+    write_atomic(&out.join(format!("{stem}.csv")), |w| {
+        result.curve.write_csv(w)
+    })?;
+    lrfind::plot::plot_analysis(
+        analysis,
+        sma_window,
+        title,
+        &out.join(format!("{stem}.png")),
+    )?;
+    Ok(doc)
+}

@@ -1,0 +1,222 @@
+//! One seed of `lrfind evaluate`: from the same initial weights, train at every rate of a grid
+//! (the oracle) and at every rule's suggestion, and keep each run's final held-out loss. The
+//! statistics over seeds (mean, best, regret) are [`lrfind::regret`]'s.
+
+use crate::task::{held_out_score, Task};
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
+use lrfind::training::History;
+use lrfind::{
+    analyze, AnalyzeError, AnalyzeOptions, LrChoice, Method, Metric, RangeTestConfig, RunError,
+    Trainer,
+};
+use lrfind_burn::probe::ProbeError;
+use lrfind_burn::Batches;
+use rayon::prelude::*;
+
+/// The schedules every run of an evaluation can train with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum EvalSchedule {
+    /// The rate itself, every step.
+    #[default]
+    Constant,
+    /// One-cycle with the rate as max_lr.
+    OneCycle,
+    /// Cosine annealing from the rate over the run.
+    Cosine,
+}
+
+impl EvalSchedule {
+    /// Its schedule kind.
+    pub fn kind(self) -> ScheduleKind {
+        match self {
+            EvalSchedule::Constant => ScheduleKind::Constant,
+            EvalSchedule::OneCycle => ScheduleKind::OneCycle,
+            EvalSchedule::Cosine => ScheduleKind::Cosine,
+        }
+    }
+
+    /// Its settings: PyTorch's defaults, the run's length where a length is needed.
+    pub fn config(self) -> ScheduleConfig {
+        ScheduleConfig::default_of(self.kind())
+            .expect("constant, one-cycle and cosine have defaults")
+    }
+}
+
+/// What one evaluation trains.
+#[derive(Debug, Clone)]
+pub struct EvaluationPlan {
+    /// The oracle's rates.
+    pub grid: Vec<f64>,
+    /// Epochs of every run.
+    pub epochs: usize,
+    /// The schedule of every run.
+    pub schedule: EvalSchedule,
+    /// The range test's settings.
+    pub range_test: RangeTestConfig,
+    /// How its curve is read.
+    pub analysis: AnalyzeOptions,
+}
+
+/// The label of one-cycle trained over the bounds (max_lr, div_factor = max_lr / base_lr).
+pub const ONE_CYCLE_BOUNDS: &str = "one-cycle(bounds)";
+
+/// The final held-out loss and metric of one run (loss ∞ and no metric when it diverged).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    /// Final held-out loss.
+    pub val_loss: f64,
+    /// Final held-out metric.
+    pub metric: Option<Metric>,
+}
+
+/// One seed's runs.
+#[derive(Debug, Clone)]
+pub struct SeedOutcome {
+    /// One per grid rate.
+    pub grid: Vec<Outcome>,
+    /// `(rule, lr, outcome)` for every rule that suggested (and one-cycle over the bounds).
+    pub rules: Vec<(String, f64, Outcome)>,
+    /// Steps the range test took.
+    pub finder_steps: usize,
+    /// Optimizer steps per epoch.
+    pub steps_per_epoch: usize,
+}
+
+/// Why a seed could not be evaluated.
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluationError {
+    /// The range test could not run.
+    #[error(transparent)]
+    RangeTest(#[from] RunError<ProbeError<std::convert::Infallible>>),
+    /// Its curve could not be read.
+    #[error(transparent)]
+    Analyze(#[from] AnalyzeError),
+}
+
+/// What one run trains with.
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    Rate(f64),
+    Bounds(f64, f64),
+}
+
+/// Runs one seed of `plan` from `model` (restored after the range test): the grid and every
+/// rule's rate, in parallel, each from its own copy of the weights and a fresh optimizer;
+/// `progress` is called after each run.
+pub fn evaluate_seed<M, T>(
+    model: &M,
+    task: &T,
+    train: &Batches<T::Batch>,
+    valid: &Batches<T::Batch>,
+    optimizer: &(dyn Fn() -> ModuleOptimizer + Sync),
+    plan: &EvaluationPlan,
+    progress: &(dyn Fn() + Sync),
+) -> Result<SeedOutcome, EvaluationError>
+where
+    M: Module + Clone + Send + Sync,
+    T: Task<M> + Send + Sync,
+    T::Batch: Send + Sync,
+{
+    let steps_per_epoch = train.len();
+    let steps = plan.epochs * steps_per_epoch;
+    let mut probe = crate::task::probe(model.clone(), optimizer(), train.clone(), task.clone());
+    let result = match lrfind::run(&mut probe, plan.range_test, &mut ()) {
+        Ok(r) => r,
+        Err(RunError::Step { partial, .. }) => partial,
+        Err(e) => return Err(e.into()),
+    };
+    let analysis = analyze(&result.curve, &plan.analysis)?;
+    let mut plans: Vec<(String, Plan)> = plan
+        .grid
+        .iter()
+        .map(|&lr| ("grid".to_string(), Plan::Rate(lr)))
+        .collect();
+    for method in Method::ALL.into_iter().filter(|m| *m != Method::Bounds) {
+        if let Some(s) = analysis.suggestion(method) {
+            plans.push((method.name().to_string(), Plan::Rate(s.lr)));
+        }
+    }
+    if let Some(b) = analysis.bounds() {
+        plans.push((
+            ONE_CYCLE_BOUNDS.to_string(),
+            Plan::Bounds(b.base_lr, b.max_lr),
+        ));
+    }
+    let outcomes: Vec<(String, Plan, Outcome)> = plans
+        .into_par_iter()
+        .map(|(name, run)| {
+            let (lr, schedule) = match run {
+                Plan::Rate(lr) => (lr, plan.schedule.config()),
+                Plan::Bounds(base, max) => (
+                    max,
+                    ScheduleConfig::OneCycle(OneCycleConfig {
+                        max_lr: Some(max),
+                        div_factor: max / base,
+                        ..OneCycleConfig::default()
+                    }),
+                ),
+            };
+            let trainer = Trainer::new(1, LrChoice::Fixed(lr), schedule);
+            let outcome = train_once(
+                model.clone(),
+                task,
+                train,
+                valid,
+                optimizer(),
+                &trainer,
+                steps,
+            );
+            progress();
+            (name, run, outcome)
+        })
+        .collect();
+    let mut grid = Vec::new();
+    let mut rules = Vec::new();
+    for (name, run, outcome) in outcomes {
+        match (name.as_str(), run) {
+            ("grid", _) => grid.push(outcome),
+            (_, Plan::Rate(lr)) | (_, Plan::Bounds(_, lr)) => rules.push((name, lr, outcome)),
+        }
+    }
+    Ok(SeedOutcome {
+        grid,
+        rules,
+        finder_steps: result.curve.len(),
+        steps_per_epoch,
+    })
+}
+
+/// Trains `steps` optimizer steps as one epoch of `trainer`, then scores the held-out batches. A
+/// run that fails or whose loss turns non-finite diverged (held-out loss ∞).
+fn train_once<M, T>(
+    model: M,
+    task: &T,
+    train: &Batches<T::Batch>,
+    valid: &Batches<T::Batch>,
+    optimizer: ModuleOptimizer,
+    trainer: &Trainer,
+    steps: usize,
+) -> Outcome
+where
+    M: Module + Clone,
+    T: Task<M>,
+{
+    let mut probe = crate::task::probe(model, optimizer, train.clone(), task.clone());
+    let mut history = History::default();
+    let score = |m: &M| held_out_score(task, m, valid.all());
+    let fitted =
+        lrfind_burn::trainer::fit(trainer, &mut probe, steps, score, &mut (), &mut history);
+    match (fitted, history.epochs.last()) {
+        (Ok(()), Some(row)) if row.val_loss.is_finite() => Outcome {
+            val_loss: row.val_loss,
+            metric: Some(row.metric),
+        },
+        _ => Outcome {
+            val_loss: f64::INFINITY,
+            metric: None,
+        },
+    }
+}

