@@ -5,11 +5,11 @@
 use crate::task::{held_out_score, Task};
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
+use lrfind::regret::{Outcome, SeedRuns};
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
 use lrfind::training::History;
 use lrfind::{
-    analyze, AnalyzeError, AnalyzeOptions, LrChoice, Method, Metric, RangeTestConfig, RunError,
-    Trainer,
+    analyze, AnalyzeError, AnalyzeOptions, LrChoice, Method, RangeTestConfig, RunError, Trainer,
 };
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::Batches;
@@ -63,28 +63,6 @@ pub struct EvaluationPlan {
 /// The label of one-cycle trained over the bounds (max_lr, div_factor = max_lr / base_lr).
 pub const ONE_CYCLE_BOUNDS: &str = "one-cycle(bounds)";
 
-/// The final held-out loss and metric of one run (loss ∞ and no metric when it diverged).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Outcome {
-    /// Final held-out loss.
-    pub val_loss: f64,
-    /// Final held-out metric.
-    pub metric: Option<Metric>,
-}
-
-/// One seed's runs.
-#[derive(Debug, Clone)]
-pub struct SeedOutcome {
-    /// One per grid rate.
-    pub grid: Vec<Outcome>,
-    /// `(rule, lr, outcome)` for every rule that suggested (and one-cycle over the bounds).
-    pub rules: Vec<(String, f64, Outcome)>,
-    /// Steps the range test took.
-    pub finder_steps: usize,
-    /// Optimizer steps per epoch.
-    pub steps_per_epoch: usize,
-}
-
 /// Why a seed could not be evaluated.
 #[derive(Debug, thiserror::Error)]
 pub enum EvaluationError {
@@ -114,7 +92,7 @@ pub fn evaluate_seed<M, T>(
     optimizer: &(dyn Fn() -> ModuleOptimizer + Sync),
     plan: &EvaluationPlan,
     progress: &(dyn Fn() + Sync),
-) -> Result<SeedOutcome, EvaluationError>
+) -> Result<SeedRuns, EvaluationError>
 where
     M: Module + Clone + Send + Sync,
     T: Task<M> + Send + Sync,
@@ -181,7 +159,7 @@ where
             (_, Plan::Rate(lr)) | (_, Plan::Bounds(_, lr)) => rules.push((name, lr, outcome)),
         }
     }
-    Ok(SeedOutcome {
+    Ok(SeedRuns {
         grid,
         rules,
         finder_steps: result.curve.len(),
@@ -214,9 +192,6 @@ where
             val_loss: row.val_loss,
             metric: Some(row.metric),
         },
-        _ => Outcome {
-            val_loss: f64::INFINITY,
-            metric: None,
-        },
+        _ => Outcome::DIVERGED,
     }
 }

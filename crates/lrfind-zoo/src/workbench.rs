@@ -3,13 +3,14 @@
 //! and batch types.
 
 use crate::data::{self, Classification};
-use crate::evaluation::{evaluate_seed, EvaluationError, EvaluationPlan, SeedOutcome};
+use crate::evaluation::{evaluate_seed, EvaluationError, EvaluationPlan};
 use crate::model::{CharLm, CharLmShape, Cnn, Mlp};
 use crate::spec::{default_text, Dataset, ModelKind, TaskError, TaskSpec, FASHION_MNIST_DIR};
 use crate::task::{held_out_score, Classify, NextChar, Regress, Task};
 use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
+use lrfind::regret::SeedRuns;
 use lrfind::training::{History, TrainError, TrainObserver};
 use lrfind::{HeldOutScore, Observer, RangeTestConfig, RangeTestResult, RunError, Trainer};
 use lrfind_burn::probe::ProbeError;
@@ -69,7 +70,7 @@ pub trait Workbench {
         &self,
         plan: &EvaluationPlan,
         progress: &(dyn Fn() + Sync),
-    ) -> Result<SeedOutcome, EvaluationError>;
+    ) -> Result<SeedRuns, EvaluationError>;
 }
 
 /// A dataset with a model and its loss.
@@ -181,7 +182,7 @@ where
         &self,
         plan: &EvaluationPlan,
         progress: &(dyn Fn() + Sync),
-    ) -> Result<SeedOutcome, EvaluationError> {
+    ) -> Result<SeedRuns, EvaluationError> {
         let valid = self
             .valid
             .clone()

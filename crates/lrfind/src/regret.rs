@@ -2,7 +2,11 @@
 //!
 //! regret = (L(rule) − L*) / L*, where L is the final held-out loss averaged over seeds and L*
 //! the lowest such mean over the grid (the oracle). A rule's lr is the geometric mean over seeds,
-//! its spread the standard deviation of log10(lr) in decades.
+//! its spread the standard deviation of log10(lr) in decades. [`Evaluation`] gathers a whole
+//! evaluation from each seed's runs ([`SeedRuns`]) and writes it as JSON or a table.
+
+use crate::{Method, Metric};
+use serde_json::{json, Value};
 
 /// `n ≥ 2` rates from `start` to `end`, evenly spaced in log: `start·(end/start)^(i/(n−1))`.
 pub fn log_grid(start: f64, end: f64, n: usize) -> Vec<f64> {
@@ -70,6 +74,190 @@ pub fn summarize(runs: &[(f64, f64)], best: f64) -> Option<RuleSummary> {
     })
 }
 
+/// The final held-out loss and metric of one training run (loss ∞, no metric: it diverged).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    /// Final held-out loss.
+    pub val_loss: f64,
+    /// Final held-out metric.
+    pub metric: Option<Metric>,
+}
+
+impl Outcome {
+    /// A run that diverged.
+    pub const DIVERGED: Outcome = Outcome {
+        val_loss: f64::INFINITY,
+        metric: None,
+    };
+}
+
+/// One seed's runs: the grid's, and each rule's at its own rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedRuns {
+    /// One per grid rate.
+    pub grid: Vec<Outcome>,
+    /// `(rule, lr, outcome)` for every rule that suggested.
+    pub rules: Vec<(String, f64, Outcome)>,
+    /// Steps the range test took.
+    pub finder_steps: usize,
+    /// Optimizer steps per epoch.
+    pub steps_per_epoch: usize,
+}
+
+/// One rule over all seeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRow {
+    /// The rule's name.
+    pub name: String,
+    /// Its statistics.
+    pub summary: RuleSummary,
+    /// Its mean metric over the runs that did not diverge.
+    pub metric: Option<Metric>,
+}
+
+/// A whole evaluation: the grid's mean losses, the best, every rule's row and the finder's cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The grid's rates.
+    pub grid: Vec<f64>,
+    /// Mean final loss per rate.
+    pub grid_loss: Vec<f64>,
+    /// Mean metric per rate.
+    pub grid_metric: Vec<Option<Metric>>,
+    /// `(index, loss)` of the best rate.
+    pub best: (usize, f64),
+    /// The rules, in `names` order (those that never suggested left out).
+    pub rows: Vec<RuleRow>,
+    /// Mean range-test steps per seed.
+    pub finder_steps: f64,
+    /// Optimizer steps of one seed's grid.
+    pub grid_steps: f64,
+}
+
+/// JSON has no infinity: a diverged run's loss is `null`.
+fn finite(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        Value::Null
+    }
+}
+
+impl Evaluation {
+    /// Summarises `seeds` (at least one) run on `grid` for `epochs` epochs; rules reported in
+    /// `names` order. `None` without seeds or grid.
+    pub fn new(
+        grid: Vec<f64>,
+        seeds: &[SeedRuns],
+        epochs: usize,
+        names: &[String],
+    ) -> Option<Evaluation> {
+        let per_seed: Vec<Vec<f64>> = seeds
+            .iter()
+            .map(|s| s.grid.iter().map(|o| o.val_loss).collect())
+            .collect();
+        let grid_loss = grid_means(&per_seed);
+        let best = best_point(&grid_loss)?;
+        let grid_metric = (0..grid.len())
+            .map(|i| Metric::mean(seeds.iter().filter_map(|s| s.grid[i].metric)))
+            .collect();
+        let rows = names
+            .iter()
+            .filter_map(|name| {
+                let runs: Vec<&(String, f64, Outcome)> = seeds
+                    .iter()
+                    .filter_map(|s| s.rules.iter().find(|r| &r.0 == name))
+                    .collect();
+                let found: Vec<(f64, f64)> = runs.iter().map(|r| (r.1, r.2.val_loss)).collect();
+                Some(RuleRow {
+                    name: name.clone(),
+                    summary: summarize(&found, best.1)?,
+                    metric: Metric::mean(runs.iter().filter_map(|r| r.2.metric)),
+                })
+            })
+            .collect();
+        let steps: Vec<f64> = seeds.iter().map(|s| s.finder_steps as f64).collect();
+        let grid_steps = (grid.len() * epochs * seeds.first()?.steps_per_epoch) as f64;
+        Some(Evaluation {
+            grid,
+            grid_loss,
+            grid_metric,
+            best,
+            rows,
+            finder_steps: mean_std(&steps).0,
+            grid_steps,
+        })
+    }
+
+    /// The range test's cost as a share of the grid search's.
+    pub fn cost_ratio(&self) -> f64 {
+        self.finder_steps / self.grid_steps
+    }
+
+    /// The JSON document (`evaluate.json`), with the caller's `config`.
+    pub fn to_json(&self, default: Method, config: Value) -> Value {
+        json!({
+            "grid": self.grid.iter().zip(&self.grid_loss).zip(&self.grid_metric).map(|((lr, l), m)| {
+                let mut point = json!({"lr": lr, "val_loss": finite(*l)});
+                if let Some(m) = m {
+                    point[m.key()] = json!(m.value());
+                }
+                point
+            }).collect::<Vec<_>>(),
+            "best": {"lr": self.grid[self.best.0], "val_loss": self.best.1},
+            "methods": self.rows.iter().map(|r| {
+                let s = &r.summary;
+                let mut row = json!({
+                    "lr": s.lr, "lr_spread_decades": s.decades, "val_loss": finite(s.loss),
+                    "regret": finite(s.regret), "seeds": s.seeds,
+                });
+                if let Some(m) = r.metric {
+                    row[m.key()] = json!(m.value());
+                }
+                (r.name.clone(), row)
+            }).collect::<serde_json::Map<String, Value>>(),
+            "finder_cost_ratio": self.cost_ratio(),
+            "finder_steps": self.finder_steps,
+            "grid_steps": self.grid_steps,
+            "default_method": default.name(),
+            "config": config,
+        })
+    }
+
+    /// The rules' table, `default` starred, then the finder's cost.
+    pub fn table(&self, default: Method) -> String {
+        let label = self
+            .rows
+            .iter()
+            .find_map(|r| r.metric)
+            .map_or("val acc", |m| m.label());
+        let mut text = format!(
+            "  {:<18} {:>10} {:>7} {:>10} {:>9} {:>9}\n",
+            "method", "lr", "± dec", "val loss", label, "regret"
+        );
+        for r in &self.rows {
+            let star = if r.name == default.name() { "*" } else { " " };
+            let metric = r.metric.map_or("diverged".into(), |m| m.to_string());
+            let s = &r.summary;
+            text += &format!(
+                "{star} {:<18} {:>10.3e} {:>7.2} {:>10.4} {:>9} {:>8.1}%\n",
+                r.name,
+                s.lr,
+                s.decades,
+                s.loss,
+                metric,
+                s.regret * 100.0
+            );
+        }
+        text + &format!(
+            "finder cost: {:.0} steps per seed = {:.2}% of the grid search's {:.0}\n",
+            self.finder_steps,
+            self.cost_ratio() * 100.0,
+            self.grid_steps
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +280,38 @@ mod tests {
         assert_eq!(
             summarize(&[(1e-3, f64::INFINITY)], 1.0).unwrap().regret,
             f64::INFINITY
+        );
+    }
+
+    #[test]
+    fn an_evaluation_reports_rules_against_the_grid() {
+        let ok = |val_loss: f64| Outcome {
+            val_loss,
+            metric: Some(Metric::Accuracy(0.9)),
+        };
+        let seed = |a: f64| SeedRuns {
+            grid: vec![ok(2.0), ok(1.0), Outcome::DIVERGED],
+            rules: vec![
+                ("valley".into(), 1e-3, ok(a)),
+                ("steep".into(), 1e-1, Outcome::DIVERGED),
+            ],
+            finder_steps: 10,
+            steps_per_epoch: 5,
+        };
+        let names = ["valley".to_string(), "steep".into(), "minimum".into()];
+        let e =
+            Evaluation::new(vec![1e-4, 1e-3, 1e-2], &[seed(1.1), seed(1.3)], 2, &names).unwrap();
+        assert_eq!(e.best, (1, 1.0));
+        assert_eq!(e.rows.len(), 2, "minimum never suggested");
+        assert!((e.rows[0].summary.regret - 0.2).abs() < 1e-12);
+        assert!((e.cost_ratio() - 10.0 / 30.0).abs() < 1e-12);
+        let v = e.to_json(Method::Valley, json!({}));
+        assert!(v["grid"][2]["val_loss"].is_null() && v["methods"]["steep"]["regret"].is_null());
+        assert_eq!(v["methods"]["valley"]["val_accuracy"], 0.9);
+        let table = e.table(Method::Valley);
+        assert!(
+            table.contains("* valley") && table.contains("diverged"),
+            "{table}"
         );
     }
 }
