@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 /// Analyses the curve, prints the table (or JSON) and draws the plot if asked.
-pub fn run(args: Args) -> Result<()> {
+pub fn analyze_curve(args: Args) -> Result<()> {
     if let Some(plot) = &args.plot {
         lrfind::plot::Format::of(plot).map_err(bad_input)?;
         if let Some(dir) = plot

@@ -53,7 +53,7 @@ pub struct Args {
 }
 
 /// Trains every seed's runs, then writes evaluate.json, evaluate.png and the table.
-pub fn run(args: Args) -> Result<()> {
+pub fn evaluate_rules(args: Args) -> Result<()> {
     args.task.validate().map_err(bad_input)?;
     args.range.config().validate().map_err(bad_setting)?;
     if args.epochs == 0 || args.seeds == 0 || args.grid_points < 2 {

@@ -38,7 +38,7 @@ pub struct Args {
 }
 
 /// Runs the range test, writes its files and prints the table (or JSON).
-pub fn run(args: Args) -> Result<()> {
+pub fn find_rate(args: Args) -> Result<()> {
     // Everything the user controls is checked before any training starts.
     let config = args.range.config();
     config.validate().map_err(bad_setting)?;

@@ -69,11 +69,11 @@ impl Passthrough {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Find(args) => find::run(*args),
-        Command::Analyze(args) => analyze::run(*args),
-        Command::Schedule(args) => schedule::main(args.argv("lrfind schedule")),
-        Command::Train(args) => train::main(args.argv("lrfind train")),
-        Command::Evaluate(args) => evaluate::run(*args),
+        Command::Find(args) => find::find_rate(*args),
+        Command::Analyze(args) => analyze::analyze_curve(*args),
+        Command::Schedule(args) => schedule::parse_and_print(args.argv("lrfind schedule")),
+        Command::Train(args) => train::parse_and_train(args.argv("lrfind train")),
+        Command::Evaluate(args) => evaluate::evaluate_rules(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

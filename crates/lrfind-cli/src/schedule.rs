@@ -45,9 +45,9 @@ pub struct Args {
 }
 
 /// Parses `lrfind schedule …` (the kind's flags added) and runs it.
-pub fn main(argv: Vec<OsString>) -> Result<()> {
+pub fn parse_and_print(argv: Vec<OsString>) -> Result<()> {
     let (args, config) = parse_with_schedule::<Args>(argv, first_kind, ScheduleKind::Constant);
-    run(args, config)
+    print_schedule(args, config)
 }
 
 /// Reads one metric per line (blank lines skipped); errors name the line.
@@ -100,7 +100,7 @@ fn read_found(path: &Path) -> Result<FoundRates> {
 }
 
 /// Prints (and plots) `steps` values of the schedule.
-pub fn run(mut args: Args, mut config: ScheduleConfig) -> Result<()> {
+pub fn print_schedule(mut args: Args, mut config: ScheduleConfig) -> Result<()> {
     if args.steps == 0 {
         return Err(bad_input("--steps must be at least 1"));
     }

@@ -87,10 +87,10 @@ fn parse_lr(s: &str) -> Result<LrChoice, String> {
 }
 
 /// Parses `lrfind train …` (the schedule's flags added) and runs it.
-pub fn main(argv: Vec<OsString>) -> Result<()> {
+pub fn parse_and_train(argv: Vec<OsString>) -> Result<()> {
     let kind = |a: &[OsString]| kind_after("--schedule", a);
     let (args, schedule) = parse_with_schedule::<Args>(argv, kind, ScheduleKind::OneCycle);
-    run(args, schedule)
+    train_model(args, schedule)
 }
 
 impl Args {
@@ -260,7 +260,7 @@ fn write_history(args: &Args, history: &History) -> Result<Value> {
 }
 
 /// Trains, writes the history, the model and every range test's files.
-pub fn run(args: Args, schedule: ScheduleConfig) -> Result<()> {
+pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
     args.task.validate().map_err(bad_input)?;
     args.range.config().validate().map_err(bad_setting)?;
     let device = Device::flex().autodiff();
