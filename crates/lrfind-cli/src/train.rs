@@ -64,7 +64,7 @@ pub struct Args {
     #[command(flatten)]
     pub suggest: SuggestArgs,
     /// Where history.json, history.csv, training.png, model.bpk and each re-find's
-    /// lr_find_<epoch>.{json,csv,png} go.
+    /// `lr_find_<epoch>.{json,csv,png}` go.
     #[arg(long, default_value = "lrfind-train")]
     pub out: PathBuf,
     /// Evaluate the model saved in --out (model.bpk, trained with the same task flags) on the

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use lrfind::{BatchSource, HeldOutScore, Metric};
 use lrfind_burn::BurnProbe;
 
-/// Sums over held-out batches; [`Score::summary`] turns them into means.
+/// Sums over held-out batches; [`Score::mean_loss`] and [`Task::metric`] turn them into means.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Score {
     /// Sum of per-example losses.
