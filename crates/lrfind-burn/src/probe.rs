@@ -1,5 +1,6 @@
 //! [`lrfind::Probe`] over a burn model, optimizer, batch source and loss.
 
+use crate::optim::MomentumControl;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -25,6 +26,7 @@ pub struct BurnProbe<M, S, F> {
     loss: F,
     accumulate: usize,
     validation: Option<(S, usize)>,
+    momentum: Option<MomentumControl>,
 }
 
 impl<M, S, F> BurnProbe<M, S, F>
@@ -42,7 +44,16 @@ where
             loss,
             accumulate: 1,
             validation: None,
+            momentum: None,
         }
+    }
+
+    /// The handle that sets the optimizer's momentum (β1) when a schedule cycles it (from
+    /// [`crate::optim::OptimizerKind::build_cycling`]); without it [`lrfind::Probe::set_momentum`]
+    /// does nothing.
+    pub fn with_momentum_control(mut self, control: MomentumControl) -> Self {
+        self.momentum = Some(control);
+        self
     }
 
     /// Smith's variant: the loss recorded for each step is the mean loss over `batches` batches of
@@ -107,6 +118,16 @@ where
         self.optimizer = optimizer;
         self.data = data;
         Ok(())
+    }
+
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        match &self.momentum {
+            Some(control) => {
+                control.set(momentum);
+                true
+            }
+            None => false,
+        }
     }
 
     /// One optimizer step at `lr`; the loss returned is the mean over the micro-batches.

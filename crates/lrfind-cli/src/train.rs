@@ -55,6 +55,10 @@ pub struct Args {
     /// Epochs without improvement before --refind-on-plateau re-finds.
     #[arg(long, default_value_t = 2)]
     pub refind_patience: usize,
+    /// Keep the optimizer's momentum (β1) fixed instead of following one-cycle's or cyclic's
+    /// momentum (--base-momentum … --max-momentum, inverse to the lr, as PyTorch and fastai).
+    #[arg(long)]
+    pub no_cycle_momentum: bool,
     /// Warm-up steps of every re-find after the first range test (see `find --warmup`; 0, off,
     /// by default): from trained weights the first batches' losses can read as descent.
     #[arg(long, default_value_t = 0)]
@@ -112,6 +116,7 @@ impl Args {
             refind_warmup: self.refind_warmup,
             analysis: self.suggest.options(Smoothing::None, None),
             method: self.method.unwrap_or(lrfind::DEFAULT_METHOD),
+            cycle_momentum: !self.no_cycle_momentum,
         }
     }
 

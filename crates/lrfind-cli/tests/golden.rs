@@ -461,6 +461,22 @@ const CASES: &[Case] = &[
         ],
         true,
     ),
+    // Momentum kept fixed: the training of the recording before one-cycle cycled β1.
+    case(
+        "train_refind_every_fixed_momentum",
+        &[
+            "train",
+            "--epochs",
+            "9",
+            "--refind-every",
+            "3",
+            "--no-cycle-momentum",
+            "--out",
+            "fixed",
+        ],
+        &["fixed/history.json", "fixed/history.csv"],
+        false,
+    ),
     case(
         "train_eval_only",
         &["train", "--out", "train", "--eval-only", "--format", "json"],

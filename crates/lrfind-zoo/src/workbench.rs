@@ -127,12 +127,19 @@ where
         observer: &mut dyn TrainObserver,
         history: &mut History,
     ) -> Result<(), TrainError<StepError>> {
+        let (optimizer, momentum) = self
+            .spec
+            .optimizer
+            .build_cycling(self.spec.optimizer_options());
         let mut probe = crate::task::probe(
             self.model.clone(),
-            self.spec.build_optimizer(),
+            optimizer,
             self.train.clone(),
             self.task.clone(),
         );
+        if let Some(control) = momentum {
+            probe = probe.with_momentum_control(control);
+        }
         let valid = self.valid.clone();
         let task = self.task.clone();
         let score = |m: &M| match &valid {

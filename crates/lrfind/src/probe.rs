@@ -18,6 +18,13 @@ pub trait Probe {
     fn restore(&mut self, state: Self::State) -> Result<(), Self::Error>;
     /// Trains one step (one optimizer update) at `lr` and returns its loss.
     fn step(&mut self, lr: f64) -> Result<f64, Self::Error>;
+    /// Sets the momentum (SGD, RMSprop) or β1 (Adam, AdamW) of the next steps, as a schedule
+    /// that cycles momentum asks (PyTorch's `OneCycleLR`/`CyclicLR` with `cycle_momentum`).
+    /// Returns whether the optimizer has one to set; by default it has none.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        let _ = momentum;
+        false
+    }
 }
 
 /// One recorded step, as observers see it.

@@ -148,3 +148,125 @@ fn the_observer_can_interrupt() {
         (Ended::Interrupted, 5)
     );
 }
+
+/// A probe whose optimizer has a momentum: it records every value it is set to.
+struct WithMomentum {
+    inner: Quadratic,
+    momenta: Vec<f64>,
+}
+
+impl Probe for WithMomentum {
+    type State = f64;
+    type Error = Infallible;
+    fn snapshot(&mut self) -> Result<f64, Infallible> {
+        self.inner.snapshot()
+    }
+    fn restore(&mut self, w: f64) -> Result<(), Infallible> {
+        self.inner.restore(w)
+    }
+    fn step(&mut self, lr: f64) -> Result<f64, Infallible> {
+        self.inner.step(lr)
+    }
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        self.momenta.push(momentum);
+        true
+    }
+}
+
+/// PyTorch's recorded sequence `name` (lr and momentum per step) from the test data.
+fn pytorch(name: &str) -> (Vec<f64>, Vec<f64>) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/schedules.json");
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let case = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap();
+    let numbers = |key: &str| -> Vec<f64> {
+        case[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    (numbers("expected_lr"), numbers("expected_momentum"))
+}
+
+fn assert_close(what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= 1e-9 * w.abs().max(1e-12),
+            "{what} step {i}: {g} vs PyTorch {w}"
+        );
+    }
+}
+
+#[test]
+fn momentum_per_step_is_pytorchs_for_one_cycle_and_cyclic() {
+    use lrfind::schedule::{CyclicConfig, OneCycleConfig};
+    let one_cycle = ScheduleConfig::OneCycle(OneCycleConfig::default());
+    let cyclic = ScheduleConfig::Cyclic(CyclicConfig {
+        max_lr: Some(0.1),
+        step_size_up: 10,
+        ..Default::default()
+    });
+    for (name, lr, schedule) in [
+        ("one_cycle", 0.1, one_cycle),
+        ("cyclic_triangular", 0.001, cyclic),
+    ] {
+        let (want_lr, want_momentum) = pytorch(name);
+        let trainer = Trainer::new(1, LrChoice::Fixed(lr), schedule);
+        let mut probe = WithMomentum {
+            inner: Quadratic { w: 0.0 },
+            momenta: Vec::new(),
+        };
+        let mut history = History::default();
+        let steps = want_lr.len();
+        trainer
+            .fit(
+                &mut probe,
+                steps,
+                |p: &WithMomentum| score(&p.inner),
+                &mut (),
+                &mut history,
+            )
+            .unwrap();
+        assert_close(name, &history.step_lr, &want_lr);
+        assert_close(name, &history.step_momentum, &want_momentum);
+        assert_eq!(
+            probe.momenta, history.step_momentum,
+            "set before every step"
+        );
+        let json = history.to_json("x", serde_json::json!({}));
+        assert_eq!(json["steps"]["momentum"].as_array().unwrap().len(), steps);
+    }
+    // Switched off, or a schedule without momentum: nothing is set or recorded.
+    let mut trainer = Trainer::new(
+        1,
+        LrChoice::Fixed(0.1),
+        ScheduleConfig::OneCycle(Default::default()),
+    );
+    trainer.cycle_momentum = false;
+    let mut probe = WithMomentum {
+        inner: Quadratic { w: 0.0 },
+        momenta: Vec::new(),
+    };
+    let mut history = History::default();
+    trainer
+        .fit(
+            &mut probe,
+            10,
+            |p: &WithMomentum| score(&p.inner),
+            &mut (),
+            &mut history,
+        )
+        .unwrap();
+    assert!(probe.momenta.is_empty() && history.step_momentum.is_empty());
+    assert!(history.to_json("x", serde_json::json!({}))["steps"]
+        .get("momentum")
+        .is_none());
+}

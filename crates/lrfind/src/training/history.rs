@@ -73,6 +73,8 @@ pub struct History {
     pub step_lr: Vec<f64>,
     /// The loss of every optimizer step.
     pub step_loss: Vec<f64>,
+    /// The momentum (β1) of every optimizer step, when the schedule cycled it.
+    pub step_momentum: Vec<f64>,
     /// How it ended.
     pub ended: Ended,
 }
@@ -86,7 +88,7 @@ impl History {
     /// The JSON document (`history.json`): epochs, re-finds, the schedule's name, how it ended,
     /// the caller's `config`, and every step's lr and loss.
     pub fn to_json(&self, schedule: &str, config: Value) -> Value {
-        json!({
+        let mut doc = json!({
             "epochs": self.epochs.iter().map(|r| {
                 let mut v = json!({
                     "epoch": r.epoch, "lr_start": r.lr_start, "lr_end": r.lr_end,
@@ -103,7 +105,11 @@ impl History {
             "stopped": self.ended.name(),
             "config": config,
             "steps": {"lr": self.step_lr, "loss": self.step_loss},
-        })
+        });
+        if !self.step_momentum.is_empty() {
+            doc["steps"]["momentum"] = json!(self.step_momentum);
+        }
+        doc
     }
 
     /// The epochs as CSV (`history.csv`): `epoch,lr_start,lr_end,train_loss,val_loss,<metric>`.
@@ -195,6 +201,7 @@ mod tests {
             }],
             step_lr: vec![0.1, 0.05],
             step_loss: vec![2.0, 1.0],
+            step_momentum: Vec::new(),
             ended: Ended::Completed,
         };
         let v = h.to_json("cosine", json!({"seed": 0}));

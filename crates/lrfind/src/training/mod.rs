@@ -48,6 +48,9 @@ pub struct Trainer {
     pub analysis: AnalyzeOptions,
     /// The rule whose suggestion is taken.
     pub method: Method,
+    /// Sets the optimizer's momentum (β1) every step to the schedule's, when the schedule
+    /// cycles it (one-cycle, cyclic) and the probe's optimizer has one ([`Probe::set_momentum`]).
+    pub cycle_momentum: bool,
 }
 
 /// What a run reports as it goes.
@@ -205,7 +208,8 @@ impl<E: std::error::Error + 'static> From<Halt> for TrainError<E> {
 }
 
 impl Trainer {
-    /// A run of `epochs` at `lr` under `schedule`, no re-finds, the default range test and rule.
+    /// A run of `epochs` at `lr` under `schedule`, no re-finds, the default range test and rule,
+    /// momentum cycled when the schedule cycles it.
     pub fn new(epochs: usize, lr: LrChoice, schedule: ScheduleConfig) -> Trainer {
         Trainer {
             epochs,
@@ -216,6 +220,7 @@ impl Trainer {
             refind_warmup: 0,
             analysis: AnalyzeOptions::default(),
             method: crate::DEFAULT_METHOD,
+            cycle_momentum: true,
         }
     }
 
@@ -271,6 +276,11 @@ impl Trainer {
             let mut sum = 0.0;
             for step in 0..steps_per_epoch {
                 let lr = schedule.lr();
+                if let Some(m) = schedule.momentum().filter(|_| self.cycle_momentum) {
+                    if probe.set_momentum(m) {
+                        history.step_momentum.push(m);
+                    }
+                }
                 let loss = probe.step(lr).map_err(|source| TrainError::Step {
                     epoch,
                     step,
