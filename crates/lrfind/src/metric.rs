@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The task's own held-out metric.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Metric {
     /// Share of correct predictions, in [0, 1].
     Accuracy(f64),

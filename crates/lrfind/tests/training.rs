@@ -270,3 +270,113 @@ fn momentum_per_step_is_pytorchs_for_one_cycle_and_cyclic() {
         .get("momentum")
         .is_none());
 }
+
+/// Runs `trainer` from w = 0, stopping it (as Ctrl-C or a crash would) at `stop_at` (epoch,
+/// step), then resumes from the last checkpoint in a fresh probe; returns the resumed history.
+fn interrupted_and_resumed(trainer: &Trainer, steps: usize, stop_at: (usize, usize)) -> History {
+    use lrfind::training::TrainState;
+    let mut probe = Quadratic { w: 0.0 };
+    let mut saved: Vec<(f64, TrainState)> = Vec::new();
+    let mut save = |p: &Quadratic, s: &TrainState| {
+        saved.push((p.w, s.clone()));
+        Ok(())
+    };
+    let mut stop = |e: Event<'_>| match e {
+        Event::Step { epoch, step, .. } if (epoch, step) == stop_at => Err(Halt::Interrupt),
+        _ => Ok(()),
+    };
+    let mut history = History::default();
+    let e = trainer
+        .fit_resumable(
+            &mut probe,
+            steps,
+            score,
+            &mut stop,
+            &mut history,
+            None,
+            &mut save,
+        )
+        .unwrap_err();
+    assert!(matches!(e, TrainError::Interrupted));
+    let (w, state) = saved.pop().expect("a checkpoint");
+    assert_eq!(
+        state.epoch, stop_at.0,
+        "the last checkpoint is the last finished epoch"
+    );
+    let mut fresh = Quadratic { w };
+    let mut resumed = History::default();
+    trainer
+        .fit_resumable(
+            &mut fresh,
+            steps,
+            score,
+            &mut (),
+            &mut resumed,
+            Some(state),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+    resumed
+}
+
+#[test]
+fn a_resumed_run_ends_exactly_where_the_uninterrupted_one_ends() {
+    use lrfind::schedule::OneCycleConfig;
+    let mut one_cycle = Trainer::new(
+        6,
+        LrChoice::Auto,
+        ScheduleConfig::OneCycle(OneCycleConfig::default()),
+    );
+    one_cycle.refind = RefindPolicy::Every(2);
+    one_cycle.range_test.end_lr = 1.0;
+    one_cycle.range_test.num_iter = 20;
+    let plateau = ScheduleConfig::Plateau(PlateauConfig {
+        patience: 0,
+        ..Default::default()
+    });
+    let mut on_plateau = Trainer::new(6, LrChoice::Fixed(0.6), plateau);
+    on_plateau.refind = RefindPolicy::Never;
+    for (trainer, stop_at) in [
+        (&one_cycle, (3, 2)),
+        (&one_cycle, (4, 0)),
+        (&on_plateau, (2, 3)),
+    ] {
+        let mut whole = History::default();
+        trainer
+            .fit(&mut Quadratic { w: 0.0 }, 5, score, &mut (), &mut whole)
+            .unwrap();
+        let resumed = interrupted_and_resumed(trainer, 5, stop_at);
+        assert_eq!(resumed, whole, "stopped at {stop_at:?}");
+    }
+}
+
+#[test]
+fn a_train_state_survives_json() {
+    use lrfind::training::TrainState;
+    let mut trainer = Trainer::new(3, LrChoice::Auto, constant());
+    trainer.refind = RefindPolicy::OnPlateau { patience: 1 };
+    trainer.range_test.end_lr = 1.0;
+    trainer.range_test.num_iter = 20;
+    let mut states = Vec::new();
+    let mut save = |_: &Quadratic, s: &TrainState| {
+        states.push(s.clone());
+        Ok(())
+    };
+    let mut history = History::default();
+    trainer
+        .fit_resumable(
+            &mut Quadratic { w: 0.0 },
+            4,
+            score,
+            &mut (),
+            &mut history,
+            None,
+            &mut save,
+        )
+        .unwrap();
+    assert_eq!(states.len(), 3);
+    for s in states {
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<TrainState>(&json).unwrap(), s);
+    }
+}

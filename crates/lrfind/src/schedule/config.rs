@@ -76,7 +76,7 @@ impl fmt::Display for ScheduleKind {
 
 /// A schedule kind with its settings; [`ScheduleConfig::build`] makes the schedule from a base
 /// rate and the run's length.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ScheduleConfig {
     /// [`Constant`].
     Constant(ConstantConfig),

@@ -27,7 +27,7 @@ impl Schedule for Constant {
 }
 
 /// [`Constant`]'s settings: none besides the rate.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct ConstantConfig {}
 

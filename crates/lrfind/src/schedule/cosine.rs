@@ -47,7 +47,7 @@ impl Schedule for CosineAnnealing {
 }
 
 /// [`CosineAnnealing`]'s settings (PyTorch `CosineAnnealingLR`; η_min defaults to 0).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct CosineConfig {
     /// Half-period in steps (default: the whole run).

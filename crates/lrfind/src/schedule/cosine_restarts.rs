@@ -44,7 +44,7 @@ impl Schedule for CosineWarmRestarts {
 }
 
 /// [`CosineWarmRestarts`]'s settings (PyTorch `CosineAnnealingWarmRestarts`; T_mult 1, η_min 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct CosineRestartsConfig {
     /// Length of the first period.

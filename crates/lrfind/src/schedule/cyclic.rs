@@ -122,7 +122,7 @@ impl Schedule for Cyclic {
 }
 
 /// The name of a [`CyclicMode`] (its γ is [`CyclicConfig::gamma`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum CyclicModeName {
     /// Constant amplitude.
@@ -136,7 +136,7 @@ pub enum CyclicModeName {
 }
 
 /// [`Cyclic`]'s settings with PyTorch `CyclicLR`'s defaults.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct CyclicConfig {
     /// Lower lr bound (default: the base rate).

@@ -30,7 +30,7 @@ impl Schedule for Exponential {
 }
 
 /// [`Exponential`]'s settings (PyTorch `ExponentialLR`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct ExponentialConfig {
     /// Factor of every step.

@@ -54,7 +54,7 @@ impl Schedule for LinearWarmup {
 }
 
 /// [`LinearWarmup`]'s settings with PyTorch `LinearLR`'s defaults (1/3 → 1 over 5 steps).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct LinearConfig {
     /// First factor of the lr.

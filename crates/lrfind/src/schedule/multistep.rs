@@ -39,7 +39,7 @@ impl Schedule for MultiStep {
 }
 
 /// [`MultiStep`]'s settings (PyTorch `MultiStepLR`; γ defaults to 0.1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct MultiStepConfig {
     /// Comma-separated steps at which to decay, e.g. 5,12,20.

@@ -4,7 +4,7 @@ use super::{at_least_one, invalid, positive, Schedule, ScheduleError};
 use std::f64::consts::PI;
 
 /// Interpolation between the ends of a phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Anneal {
     /// `end + (start − end)/2·(1 + cos(π·pct))` (PyTorch `_annealing_cos`).
@@ -165,7 +165,7 @@ impl Schedule for OneCycle {
 }
 
 /// [`OneCycle`]'s settings with PyTorch `OneCycleLR`'s defaults.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct OneCycleConfig {
     /// Peak lr (default: the base rate).

@@ -3,7 +3,7 @@
 use super::{invalid, non_negative, positive, Schedule, ScheduleError};
 
 /// Whether lower or higher metric values are better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum PlateauMode {
     /// Lower is better.
@@ -13,7 +13,7 @@ pub enum PlateauMode {
 }
 
 /// How `threshold` is applied to the best value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ThresholdMode {
     /// Better means beyond `best·(1 ∓ threshold)`.
@@ -141,7 +141,7 @@ fn check_options(o: &PlateauOptions) -> Result<(), ScheduleError> {
 }
 
 /// [`Plateau`]'s settings with PyTorch `ReduceLROnPlateau`'s defaults (as [`PlateauOptions`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct PlateauConfig {
     /// Whether lower (min) or higher (max) metric values are better.

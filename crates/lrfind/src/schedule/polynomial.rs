@@ -39,7 +39,7 @@ impl Schedule for Polynomial {
 }
 
 /// [`Polynomial`]'s settings with PyTorch `PolynomialLR`'s defaults (5 steps, power 1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct PolynomialConfig {
     /// Steps over which the lr decays to 0.

@@ -37,7 +37,7 @@ impl Schedule for StepDecay {
 }
 
 /// [`StepDecay`]'s settings (PyTorch `StepLR`; γ defaults to 0.1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct StepConfig {
     /// Decay every N steps.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 
 /// One epoch.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochRow {
     /// From 0.
     pub epoch: usize,
@@ -24,7 +24,7 @@ pub struct EpochRow {
 }
 
 /// One range test during training and the rate it gave.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefindRecord {
     /// The epoch it ran before.
     pub epoch: usize,
@@ -37,7 +37,7 @@ pub struct RefindRecord {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Ended {
     /// Every epoch ran.
     #[default]
@@ -63,7 +63,7 @@ impl Ended {
 }
 
 /// Everything a run recorded.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct History {
     /// One row per finished epoch.
     pub epochs: Vec<EpochRow>,

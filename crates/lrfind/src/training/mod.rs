@@ -53,6 +53,69 @@ pub struct Trainer {
     pub cycle_momentum: bool,
 }
 
+/// The schedule a run is following: its settings with the rates it took, the length it was built
+/// for, and the optimizer step it started at (0, or the step of the re-find that restarted it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunningSchedule {
+    /// The settings, rates included.
+    pub config: ScheduleConfig,
+    /// The base rate it was built from.
+    pub lr: Option<f64>,
+    /// The optimizer steps it was built for.
+    pub steps: usize,
+    /// The step it started at.
+    pub start: usize,
+}
+
+impl RunningSchedule {
+    fn build(&self) -> Result<Box<dyn Schedule>, ScheduleError> {
+        self.config.build(self.lr, self.steps)
+    }
+
+    /// The schedule where `history` left it: built, then stepped as the run stepped it — once
+    /// per optimizer step since its start, or (plateau) once per epoch with that epoch's
+    /// held-out loss. The same operations in the same order: the same rates to the bit.
+    fn resume(
+        &self,
+        history: &History,
+        steps_per_epoch: usize,
+    ) -> Result<Box<dyn Schedule>, ScheduleError> {
+        let mut schedule = self.build()?;
+        if self.config.per_epoch() {
+            let first = self.start / steps_per_epoch.max(1);
+            for row in history.epochs.iter().skip(first) {
+                schedule.step(Some(row.val_loss))?;
+            }
+        } else {
+            for _ in self.start..history.step_lr.len() {
+                schedule.step(None)?;
+            }
+        }
+        Ok(schedule)
+    }
+}
+
+/// Where a run stands after an epoch: with the model and optimizer saved beside it, enough to
+/// continue it exactly ([`Trainer::fit_resumable`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainState {
+    /// The next epoch to train.
+    pub epoch: usize,
+    /// The schedule being followed.
+    pub schedule: RunningSchedule,
+    /// The held-out loss's best so far (re-find on plateau).
+    pub watch: PlateauWatch,
+    /// Everything recorded so far.
+    pub history: History,
+}
+
+/// The per-run arguments of [`Trainer::fit_inner`].
+struct Run<'a, P, S> {
+    steps_per_epoch: usize,
+    score: &'a mut S,
+    checkpoint: &'a mut dyn FnMut(&P, &TrainState) -> Result<(), Halt>,
+}
+
 /// What a run reports as it goes.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -231,11 +294,43 @@ impl Trainer {
         &self,
         probe: &mut P,
         steps_per_epoch: usize,
-        mut score: impl FnMut(&P) -> Option<HeldOutScore>,
+        score: impl FnMut(&P) -> Option<HeldOutScore>,
         observer: &mut O,
         history: &mut History,
     ) -> Result<(), TrainError<P::Error>> {
-        let result = self.fit_inner(probe, steps_per_epoch, &mut score, observer, history);
+        let mut no_checkpoints = |_: &P, _: &TrainState| Ok(());
+        self.fit_resumable(
+            probe,
+            steps_per_epoch,
+            score,
+            observer,
+            history,
+            None,
+            &mut no_checkpoints,
+        )
+    }
+
+    /// As [`Trainer::fit`], with a [`TrainState`] handed to `checkpoint` after every epoch (with
+    /// the probe, whose model and optimizer the caller saves beside it), and, with `resume`, a
+    /// run continued from such a state: the probe must hold the model and optimizer saved with
+    /// it. A resumed run ends exactly where the uninterrupted one ends.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit_resumable<P: Probe, O: TrainObserver + ?Sized>(
+        &self,
+        probe: &mut P,
+        steps_per_epoch: usize,
+        mut score: impl FnMut(&P) -> Option<HeldOutScore>,
+        observer: &mut O,
+        history: &mut History,
+        resume: Option<TrainState>,
+        checkpoint: &mut dyn FnMut(&P, &TrainState) -> Result<(), Halt>,
+    ) -> Result<(), TrainError<P::Error>> {
+        let run = Run {
+            steps_per_epoch,
+            score: &mut score,
+            checkpoint,
+        };
+        let result = self.fit_inner(probe, run, observer, history, resume);
         history.ended = match &result {
             Ok(()) => history::Ended::Completed,
             Err(TrainError::Interrupted) => Ended::Interrupted,
@@ -248,24 +343,45 @@ impl Trainer {
     fn fit_inner<P: Probe, O: TrainObserver + ?Sized>(
         &self,
         probe: &mut P,
-        steps_per_epoch: usize,
-        score: &mut impl FnMut(&P) -> Option<HeldOutScore>,
+        run: Run<'_, P, impl FnMut(&P) -> Option<HeldOutScore>>,
         observer: &mut O,
         history: &mut History,
+        resume: Option<TrainState>,
     ) -> Result<(), TrainError<P::Error>> {
+        let Run {
+            steps_per_epoch,
+            score,
+            checkpoint,
+        } = run;
         if self.epochs == 0 {
             return Err(TrainError::NoEpochs);
         }
         let total = self.epochs * steps_per_epoch;
-        let mut schedule = match self.lr {
-            LrChoice::Auto => self.refind(probe, 0, total, observer, history)?,
-            LrChoice::Fixed(lr) => self.schedule.build(Some(lr), total.max(1))?,
+        let (first, mut running, mut schedule, mut watch) = match resume {
+            Some(state) => {
+                *history = state.history;
+                let schedule = state.schedule.resume(history, steps_per_epoch)?;
+                (state.epoch, state.schedule, schedule, state.watch)
+            }
+            None => {
+                let running = match self.lr {
+                    LrChoice::Auto => self.refind(probe, 0, total, observer, history)?,
+                    LrChoice::Fixed(lr) => RunningSchedule {
+                        config: self.schedule.clone(),
+                        lr: Some(lr),
+                        steps: total.max(1),
+                        start: 0,
+                    },
+                };
+                let schedule = running.build()?;
+                (0, running, schedule, PlateauWatch::default())
+            }
         };
-        let mut watch = PlateauWatch::default();
-        for epoch in 0..self.epochs {
+        for epoch in first..self.epochs {
             if self.refind.due(epoch, &watch) {
                 let remaining = (self.epochs - epoch) * steps_per_epoch;
-                schedule = self.refind(probe, epoch, remaining, observer, history)?;
+                running = self.refind(probe, epoch, remaining, observer, history)?;
+                schedule = running.build()?;
                 watch.since_best = 0;
             }
             observer.on_event(Event::EpochStart {
@@ -323,12 +439,19 @@ impl Trainer {
             };
             observer.on_event(Event::Epoch(&row))?;
             history.epochs.push(row);
+            let state = TrainState {
+                epoch: epoch + 1,
+                schedule: running.clone(),
+                watch,
+                history: history.clone(),
+            };
+            checkpoint(probe, &state)?;
         }
         Ok(())
     }
 
     /// A range test from the current state (restored after), and the schedule for the
-    /// `remaining` steps from its rate.
+    /// `remaining` steps from its rate (built from the step it starts at).
     fn refind<P: Probe, O: TrainObserver + ?Sized>(
         &self,
         probe: &mut P,
@@ -336,7 +459,7 @@ impl Trainer {
         remaining: usize,
         observer: &mut O,
         history: &mut History,
-    ) -> Result<Box<dyn Schedule>, TrainError<P::Error>> {
+    ) -> Result<RunningSchedule, TrainError<P::Error>> {
         let mut config = self.range_test;
         if epoch > 0 {
             config.warmup = self.refind_warmup;
@@ -392,6 +515,11 @@ impl Trainer {
             step: history.step_lr.len(),
         });
         observer.on_event(Event::Refound { epoch, used })?;
-        Ok(config.build(lr, remaining.max(1))?)
+        Ok(RunningSchedule {
+            config,
+            lr,
+            steps: remaining.max(1),
+            start: history.step_lr.len(),
+        })
     }
 }

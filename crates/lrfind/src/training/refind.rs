@@ -18,7 +18,7 @@ pub enum RefindPolicy {
 
 /// The held-out loss's best value so far and the epochs since it improved. An improvement is
 /// a loss below `best·(1 − 1e-4)` (PyTorch `ReduceLROnPlateau`'s relative threshold).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlateauWatch {
     /// The lowest held-out loss seen.
     pub best: f64,
