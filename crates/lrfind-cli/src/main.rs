@@ -9,8 +9,10 @@ mod find;
 mod flags;
 mod output;
 mod report;
+mod resume;
 mod schedule;
 mod train;
+mod train_report;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;

@@ -2,22 +2,24 @@
 //! current weights when asked. The loop and the re-find policy are the library's
 //! ([`lrfind::Trainer`]); this file parses flags, shows progress and writes the files.
 
-use crate::exit::{bad_input, bad_setting, Interrupted};
+use crate::exit::{bad_input, bad_setting};
 use crate::flags::{kind_after, parse_with_schedule, Format, RangeArgs, SuggestArgs};
 use crate::output::{emit, write_atomic};
-use crate::report::{self, RangeTestRecord};
+use crate::report;
+use crate::resume;
+use crate::train_report::{failure, Show};
 use anyhow::Result;
 use burn::prelude::*;
 use clap::Parser;
 use indicatif::ProgressBar;
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
-use lrfind::training::{range_test_stem, Event, Halt, History, TrainError};
+use lrfind::training::{Checkpoint, Event, Halt, History, TrainError};
 use lrfind::{LrChoice, Method, RefindPolicy, Smoothing, Trainer};
+use lrfind_zoo::workbench::Checkpointing;
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::{json, Value};
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// The flags besides the schedule kind's own.
@@ -71,6 +73,11 @@ pub struct Args {
     /// `lr_find_<epoch>.{json,csv,png}` go.
     #[arg(long, default_value = "lrfind-train")]
     pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint (written after every epoch), after
+    /// Ctrl-C, a kill or a crash; it ends exactly where an uninterrupted run ends. The flags must
+    /// be those the run started with.
+    #[arg(long, conflicts_with = "eval_only")]
+    pub resume: bool,
     /// Evaluate the model saved in --out (model.bpk, trained with the same task flags) on the
     /// held-out data, without training.
     #[arg(long)]
@@ -121,7 +128,7 @@ impl Args {
     }
 
     /// The range test's settings as written for the test before `epoch`.
-    fn range_json(&self, epoch: usize) -> Value {
+    pub fn range_json(&self, epoch: usize) -> Value {
         let mut range = self.range.clone();
         if epoch > 0 {
             range.warmup = self.refind_warmup;
@@ -146,101 +153,6 @@ fn eval_only(args: &Args, device: &Device) -> Result<()> {
         Format::Json => format!("{}\n", json!({"val_loss": score.loss, name: value})),
         Format::Table => format!("val_loss {:.4}  {name} {value:.4}\n", score.loss),
     })
-}
-
-/// What the command shows and writes while the trainer runs.
-struct Show<'a> {
-    args: &'a Args,
-    stop: &'a AtomicBool,
-    bar: ProgressBar,
-    started: Instant,
-}
-
-impl Show<'_> {
-    fn on(&mut self, event: Event<'_>) -> Result<(), Halt> {
-        let args = self.args;
-        let table = args.format == Format::Table;
-        match event {
-            Event::RangeTestStep(p) => {
-                if p.iteration == 0 {
-                    self.bar = report::progress_bar(p.total as u64);
-                    self.started = Instant::now();
-                }
-                if report::show_step(&self.bar, p, self.stop).is_break() {
-                    return Err(Halt::Interrupt);
-                }
-            }
-            Event::RangeTestStepFailed {
-                iteration,
-                error,
-                kept,
-            } => eprintln!("{}", report::kept_partial(iteration, &error, kept)),
-            Event::RangeTest {
-                epoch,
-                result,
-                analysis,
-            } => {
-                self.bar.finish_and_clear();
-                let mut config = args.task.to_json();
-                config["range_test"] = args.range_json(epoch);
-                config["epoch"] = json!(epoch);
-                let record = RangeTestRecord {
-                    result,
-                    analysis,
-                    sma_window: args.suggest.sma_window,
-                    config,
-                    seconds: self.started.elapsed().as_secs_f64(),
-                };
-                let title = format!("LR range test at epoch {epoch}: {}", args.task);
-                report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)
-                    .map_err(|e| Halt::Fail(e.into()))?;
-            }
-            Event::Refound { epoch, used } if table => {
-                eprintln!("epoch {epoch}: range test → {used}")
-            }
-            Event::EpochStart { epoch, steps } => {
-                self.bar = report::progress_bar(steps as u64);
-                self.bar
-                    .set_prefix(format!("epoch {}/{}", epoch + 1, args.epochs));
-            }
-            Event::Step { step, lr, loss, .. } => {
-                self.bar.set_position(step as u64 + 1);
-                self.bar.set_message(format!("lr {lr:.2e}  loss {loss:.4}"));
-                if self.stop.load(Ordering::SeqCst) {
-                    self.bar.finish_and_clear();
-                    return Err(Halt::Interrupt);
-                }
-            }
-            Event::Epoch(row) => {
-                self.bar.finish_and_clear();
-                if table {
-                    if row.epoch == 0 {
-                        eprintln!("{}", History::table_header(&row.metric));
-                    }
-                    eprintln!("{}", History::table_row(row));
-                }
-            }
-            Event::Refound { .. } => {}
-        }
-        Ok(())
-    }
-}
-
-/// The command's error for a run the trainer stopped.
-fn failure(args: &Args, e: TrainError<lrfind_zoo::workbench::StepError>) -> anyhow::Error {
-    match e {
-        TrainError::Interrupted => anyhow::Error::new(Interrupted),
-        TrainError::Diverged { .. } => {
-            anyhow::anyhow!("{e} (try a lower --lr or another --method)")
-        }
-        TrainError::NoRate { epoch, .. } => anyhow::anyhow!(
-            "{e} (see {}/{}.png)",
-            args.out.display(),
-            range_test_stem(epoch)
-        ),
-        TrainError::Schedule(e) => bad_input(e),
-        other => anyhow::anyhow!(other),
-    }
 }
 
 /// Writes history.json, history.csv and training.png; returns the JSON document.
@@ -280,6 +192,8 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
     }
     schedule.validate().map_err(bad_input)?;
     crate::output::check_out_dir(&args.out)?;
+    let config = resume::run_config(&args, &schedule);
+    let checkpoint = resume::load(&args, &config)?;
     let stop = report::ctrl_c();
     let mut bench = lrfind_zoo::load(&args.task, HeldOut::All, &device).map_err(bad_input)?;
     if bench.held_out_batches() == 0 {
@@ -294,7 +208,20 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
     };
     let mut history = History::default();
     let mut observer = |e: Event<'_>| show.on(e);
-    let error = bench.train(&trainer, &mut observer, &mut history).err();
+    let file = resume::path(&args.out);
+    let mut save = |c: &Checkpoint| {
+        std::fs::create_dir_all(&args.out)
+            .and_then(|()| c.write(&file))
+            .map_err(|e| Halt::Fail(format!("cannot write {}: {e}", file.display()).into()))
+    };
+    let checkpointing = Checkpointing {
+        resume: checkpoint,
+        config,
+        save: &mut save,
+    };
+    let error = bench
+        .train(&trainer, &mut observer, &mut history, Some(checkpointing))
+        .err();
     show.bar.finish_and_clear();
     if let Some(TrainError::Schedule(e)) = &error {
         if history.step_lr.is_empty() && history.refinds.is_empty() {

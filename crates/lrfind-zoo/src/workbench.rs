@@ -10,8 +10,9 @@ use crate::task::{held_out_score, Classify, NextChar, Regress, Task};
 use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
 use lrfind::regret::SeedRuns;
-use lrfind::training::{History, TrainError, TrainObserver};
+use lrfind::training::{Checkpoint, Halt, History, TrainError, TrainObserver, TrainState};
 use lrfind::{HeldOutScore, Observer, RangeTestConfig, RangeTestResult, RunError, Trainer};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::{seeded, Batches};
@@ -54,12 +55,14 @@ pub trait Workbench {
         observer: &mut dyn Observer,
     ) -> Result<RangeTestResult, RunError<StepError>>;
     /// Trains the model with `trainer`, scored on the held-out batches after each epoch;
-    /// [`Workbench::trained_model`] then holds the weights if it completed.
+    /// [`Workbench::trained_model`] then holds the weights if it completed. With
+    /// `checkpointing`, every epoch ends with a checkpoint, and a run can continue from one.
     fn train(
         &mut self,
         trainer: &Trainer,
         observer: &mut dyn TrainObserver,
         history: &mut History,
+        checkpointing: Option<Checkpointing<'_>>,
     ) -> Result<(), TrainError<StepError>>;
     /// The trained model's bytes (burn's record format), once [`Workbench::train`] completed.
     fn trained_model(&self) -> Option<Result<Vec<u8>, TaskError>>;
@@ -71,6 +74,16 @@ pub trait Workbench {
         plan: &EvaluationPlan,
         progress: &(dyn Fn() + Sync),
     ) -> Result<SeedRuns, EvaluationError>;
+}
+
+/// A checkpointed run: what to continue from, and where each epoch's checkpoint goes.
+pub struct Checkpointing<'a> {
+    /// The checkpoint to continue from (model, optimizer and run state).
+    pub resume: Option<Checkpoint>,
+    /// The run's settings, stored in every checkpoint.
+    pub config: serde_json::Value,
+    /// Receives the checkpoint after every epoch.
+    pub save: &'a mut dyn FnMut(&Checkpoint) -> Result<(), Halt>,
 }
 
 /// A dataset with a model and its loss.
@@ -126,17 +139,31 @@ where
         trainer: &Trainer,
         observer: &mut dyn TrainObserver,
         history: &mut History,
+        checkpointing: Option<Checkpointing<'_>>,
     ) -> Result<(), TrainError<StepError>> {
-        let (optimizer, momentum) = self
+        let (mut optimizer, momentum) = self
             .spec
             .optimizer
             .build_cycling(self.spec.optimizer_options());
-        let mut probe = crate::task::probe(
-            self.model.clone(),
-            optimizer,
-            self.train.clone(),
-            self.task.clone(),
-        );
+        let mut model = self.model.clone();
+        let (resume, config, mut save) = match checkpointing {
+            Some(c) => (c.resume, c.config, Some(c.save)),
+            None => (None, serde_json::Value::Null, None),
+        };
+        let state = match resume {
+            Some(c) => {
+                let failed = |e: burn::store::RecordError| TrainError::Resume(e.to_string());
+                let record =
+                    ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model)).map_err(failed)?;
+                model = model.try_load_record(record).map_err(failed)?;
+                optimizer = optimizer
+                    .from_bytes(Bytes::from_bytes_vec(c.optimizer))
+                    .map_err(failed)?;
+                Some(c.state)
+            }
+            None => None,
+        };
+        let mut probe = crate::task::probe(model, optimizer, self.train.clone(), self.task.clone());
         if let Some(control) = momentum {
             probe = probe.with_momentum_control(control);
         }
@@ -150,7 +177,37 @@ where
             },
         };
         let steps = self.train.len();
-        lrfind_burn::trainer::fit(trainer, &mut probe, steps, score, observer, history)?;
+        let mut checkpoint = |p: &_, s: &TrainState| -> Result<(), Halt> {
+            let Some(save) = save.as_mut() else {
+                return Ok(());
+            };
+            let fail = |e: burn::store::RecordError| Halt::Fail(Box::new(e));
+            let probe: &lrfind_burn::BurnProbe<M, _, _> = p;
+            let model = probe
+                .model()
+                .ok_or_else(|| Halt::Fail("the model is gone".into()))?;
+            save(&Checkpoint {
+                state: s.clone(),
+                config: config.clone(),
+                model: model
+                    .clone()
+                    .into_record()
+                    .into_bytes()
+                    .map_err(fail)?
+                    .to_vec(),
+                optimizer: probe.optimizer().into_bytes().map_err(fail)?.to_vec(),
+            })
+        };
+        let score = |p: &lrfind_burn::BurnProbe<M, _, _>| p.model().map(&score);
+        trainer.fit_resumable(
+            &mut probe,
+            steps,
+            score,
+            observer,
+            history,
+            state,
+            &mut checkpoint,
+        )?;
         self.trained = probe.model().cloned();
         Ok(())
     }

@@ -6,9 +6,11 @@
 //! model; what it does is reported to a [`TrainObserver`] (progress, tables, files), which can
 //! also interrupt it.
 
+mod checkpoint;
 mod history;
 mod refind;
 
+pub use checkpoint::{Checkpoint, CheckpointError};
 pub use history::{range_test_stem, Ended, EpochRow, History, RefindRecord};
 pub use refind::{PlateauWatch, RefindPolicy};
 
@@ -256,6 +258,9 @@ pub enum TrainError<E: std::error::Error + 'static> {
     /// The observer asked to stop.
     #[error("interrupted")]
     Interrupted,
+    /// A checkpoint could not be loaded into the model or optimizer.
+    #[error("cannot resume from the checkpoint: {0}")]
+    Resume(String),
     /// The observer failed.
     #[error(transparent)]
     Observer(Box<dyn std::error::Error + Send + Sync>),

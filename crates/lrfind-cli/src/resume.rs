@@ -1,0 +1,69 @@
+//! `train --resume`: the checkpoint `train` writes after every epoch, what makes a run the same
+//! run, and continuing one.
+
+use crate::exit::bad_input;
+use crate::train::Args;
+use anyhow::Result;
+use lrfind::schedule::ScheduleConfig;
+use lrfind::training::Checkpoint;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// The checkpoint file in `out`.
+pub fn path(out: &Path) -> PathBuf {
+    out.join("checkpoint.lrfind")
+}
+
+/// The settings that make a run what it is: a resume must give the same.
+pub fn run_config(args: &Args, schedule: &ScheduleConfig) -> Value {
+    let mut c = args.task.to_json();
+    let t = &args.task;
+    c["data_dir"] = json!(t.data_dir);
+    c["limit"] = json!(t.limit);
+    c["val_fraction"] = json!(t.val_fraction);
+    c["target_kind"] = json!(format!("{:?}", t.target_kind));
+    c["epochs"] = json!(args.epochs);
+    c["lr"] = json!(format!("{:?}", args.lr));
+    c["method"] = json!(args.method.map(|m| m.name()));
+    c["schedule"] = json!(args.schedule.name());
+    c["schedule_settings"] = json!(schedule);
+    c["refind_every"] = json!(args.refind_every);
+    c["refind_on_plateau"] = json!(args.refind_on_plateau);
+    c["refind_patience"] = json!(args.refind_patience);
+    c["refind_warmup"] = json!(args.refind_warmup);
+    c["no_cycle_momentum"] = json!(args.no_cycle_momentum);
+    c["range_test"] = args.range.to_json();
+    c["suggest"] = json!(format!("{:?}", args.suggest));
+    c
+}
+
+/// With `--resume`, the checkpoint in `--out`, refused (bad input) when it is missing, damaged
+/// or from a run with other settings than `config`.
+pub fn load(args: &Args, config: &Value) -> Result<Option<Checkpoint>> {
+    if !args.resume {
+        return Ok(None);
+    }
+    let file = path(&args.out);
+    if !file.is_file() {
+        return Err(bad_input(format!(
+            "--resume: {} does not exist (no run to continue in --out {})",
+            file.display(),
+            args.out.display()
+        )));
+    }
+    let checkpoint = Checkpoint::read(&file).map_err(bad_input)?;
+    if let Some((key, then, now)) = checkpoint.differs(config) {
+        let flag = match key.as_str() {
+            "schedule_settings" => "the schedule's flags".to_string(),
+            "suggest" => "the rules' flags".to_string(),
+            "range_test" => "the range test's flags".to_string(),
+            k => format!("--{}", k.replace('_', "-")),
+        };
+        return Err(bad_input(format!(
+            "--resume: the run in {} was started with {flag} {then}, this one has {now}; \
+             resume with the same flags, or train into another --out",
+            args.out.display()
+        )));
+    }
+    Ok(Some(checkpoint))
+}

@@ -1,0 +1,109 @@
+//! What `lrfind train` shows and writes while the trainer runs: progress bars, the epoch table,
+//! each range test's files, and the command's error when the trainer stops.
+
+use crate::exit::{bad_input, Interrupted};
+use crate::flags::Format;
+use crate::report::{self, RangeTestRecord};
+use crate::train::Args;
+use indicatif::ProgressBar;
+use lrfind::training::{range_test_stem, Event, Halt, History, TrainError};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// What the command shows and writes while the trainer runs.
+pub struct Show<'a> {
+    pub args: &'a Args,
+    pub stop: &'a AtomicBool,
+    pub bar: ProgressBar,
+    pub started: Instant,
+}
+
+impl Show<'_> {
+    /// Shows (or writes) one event; Ctrl-C interrupts.
+    pub fn on(&mut self, event: Event<'_>) -> Result<(), Halt> {
+        let args = self.args;
+        let table = args.format == Format::Table;
+        match event {
+            Event::RangeTestStep(p) => {
+                if p.iteration == 0 {
+                    self.bar = report::progress_bar(p.total as u64);
+                    self.started = Instant::now();
+                }
+                if report::show_step(&self.bar, p, self.stop).is_break() {
+                    return Err(Halt::Interrupt);
+                }
+            }
+            Event::RangeTestStepFailed {
+                iteration,
+                error,
+                kept,
+            } => eprintln!("{}", report::kept_partial(iteration, &error, kept)),
+            Event::RangeTest {
+                epoch,
+                result,
+                analysis,
+            } => {
+                self.bar.finish_and_clear();
+                let mut config = args.task.to_json();
+                config["range_test"] = args.range_json(epoch);
+                config["epoch"] = json!(epoch);
+                let record = RangeTestRecord {
+                    result,
+                    analysis,
+                    sma_window: args.suggest.sma_window,
+                    config,
+                    seconds: self.started.elapsed().as_secs_f64(),
+                };
+                let title = format!("LR range test at epoch {epoch}: {}", args.task);
+                report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)
+                    .map_err(|e| Halt::Fail(e.into()))?;
+            }
+            Event::Refound { epoch, used } if table => {
+                eprintln!("epoch {epoch}: range test → {used}")
+            }
+            Event::EpochStart { epoch, steps } => {
+                self.bar = report::progress_bar(steps as u64);
+                self.bar
+                    .set_prefix(format!("epoch {}/{}", epoch + 1, args.epochs));
+            }
+            Event::Step { step, lr, loss, .. } => {
+                self.bar.set_position(step as u64 + 1);
+                self.bar.set_message(format!("lr {lr:.2e}  loss {loss:.4}"));
+                if self.stop.load(Ordering::SeqCst) {
+                    self.bar.finish_and_clear();
+                    return Err(Halt::Interrupt);
+                }
+            }
+            Event::Epoch(row) => {
+                self.bar.finish_and_clear();
+                if table {
+                    if row.epoch == 0 {
+                        eprintln!("{}", History::table_header(&row.metric));
+                    }
+                    eprintln!("{}", History::table_row(row));
+                }
+            }
+            Event::Refound { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// The command's error for a run the trainer stopped.
+pub fn failure(args: &Args, e: TrainError<lrfind_zoo::workbench::StepError>) -> anyhow::Error {
+    match e {
+        TrainError::Interrupted => anyhow::Error::new(Interrupted),
+        TrainError::Diverged { .. } => {
+            anyhow::anyhow!("{e} (try a lower --lr or another --method)")
+        }
+        TrainError::NoRate { epoch, .. } => anyhow::anyhow!(
+            "{e} (see {}/{}.png)",
+            args.out.display(),
+            range_test_stem(epoch)
+        ),
+        TrainError::Schedule(e) => bad_input(e),
+        TrainError::Resume(_) => bad_input(e),
+        other => anyhow::anyhow!(other),
+    }
+}
