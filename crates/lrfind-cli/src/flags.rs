@@ -201,7 +201,16 @@ pub fn parse_with_schedule<A: CommandFactory + FromArgMatches>(
     default: ScheduleKind,
 ) -> (A, ScheduleConfig) {
     let kind = kind(&argv[1..]).unwrap_or(default);
-    let command = kind.augment(A::command());
+    // The kind's settings bring their own doc comment; the command keeps its own description.
+    let base = A::command();
+    let (about, long_about) = (base.get_about().cloned(), base.get_long_about().cloned());
+    let mut command = kind.augment(base).long_about(None::<&str>);
+    if let Some(about) = about {
+        command = command.about(about);
+    }
+    if let Some(long_about) = long_about {
+        command = command.long_about(long_about);
+    }
     let parsed = command
         .try_get_matches_from(argv)
         .and_then(|m: ArgMatches| Ok((A::from_arg_matches(&m)?, kind.config_from(&m)?)));

@@ -150,6 +150,30 @@ fn help_lists_what_each_flag_accepts() {
         assert!(help.contains(&format!("- {kind}:")), "{help}");
     }
     assert!(!help.contains("cosine-restarts"), "{help}");
+    // train and schedule take the flags of the schedule kind they name, and keep their own text.
+    let train = lrfind()
+        .args(["train", "--schedule", "cosine", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&train.stdout);
+    assert!(help.starts_with("Train with the found rate"), "{help}");
+    assert!(
+        help.contains("--t-max") && help.contains("--refind-every"),
+        "{help}"
+    );
+    let schedule = lrfind()
+        .args(["schedule", "one-cycle", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&schedule.stdout);
+    assert!(
+        help.starts_with("Print or plot a learning-rate schedule"),
+        "{help}"
+    );
+    assert!(
+        help.contains("--pct-start") && !help.contains("--t-max"),
+        "{help}"
+    );
     lrfind()
         .args(["evaluate", "--schedule", "step"])
         .assert()
