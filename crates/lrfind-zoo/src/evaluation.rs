@@ -11,6 +11,7 @@ use lrfind::training::History;
 use lrfind::{
     analyze, AnalyzeError, AnalyzeOptions, LrChoice, Method, RangeTestConfig, RunError, Trainer,
 };
+use lrfind_burn::optim::MomentumControl;
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::Batches;
 use rayon::prelude::*;
@@ -89,7 +90,7 @@ pub fn evaluate_seed<M, T>(
     task: &T,
     train: &Batches<T::Batch>,
     valid: &Batches<T::Batch>,
-    optimizer: &(dyn Fn() -> ModuleOptimizer + Sync),
+    optimizer: &(dyn Fn() -> (ModuleOptimizer, Option<MomentumControl>) + Sync),
     plan: &EvaluationPlan,
     progress: &(dyn Fn() + Sync),
 ) -> Result<SeedRuns, EvaluationError>
@@ -100,7 +101,7 @@ where
 {
     let steps_per_epoch = train.len();
     let steps = plan.epochs * steps_per_epoch;
-    let mut probe = crate::task::probe(model.clone(), optimizer(), train.clone(), task.clone());
+    let mut probe = crate::task::probe(model.clone(), optimizer().0, train.clone(), task.clone());
     let result = match lrfind::run(&mut probe, plan.range_test, &mut ()) {
         Ok(r) => r,
         Err(RunError::Step { partial, .. }) => partial,
@@ -138,9 +139,10 @@ where
                 ),
             };
             let mut trainer = Trainer::new(1, LrChoice::Fixed(lr), schedule);
-            // The optimizers here keep the momentum they are built with (as the README's
-            // measurements were taken); `train` cycles it.
-            trainer.cycle_momentum = false;
+            // Under `--schedule one-cycle` momentum cycles, as `train` cycles it; the
+            // one-cycle(bounds) row of a constant-rate evaluation keeps it fixed (as the README's
+            // constant-rate table was measured).
+            trainer.cycle_momentum = plan.schedule == EvalSchedule::OneCycle;
             let outcome = train_once(
                 model.clone(),
                 task,
@@ -177,7 +179,7 @@ fn train_once<M, T>(
     task: &T,
     train: &Batches<T::Batch>,
     valid: &Batches<T::Batch>,
-    optimizer: ModuleOptimizer,
+    (optimizer, momentum): (ModuleOptimizer, Option<MomentumControl>),
     trainer: &Trainer,
     steps: usize,
 ) -> Outcome
@@ -186,6 +188,9 @@ where
     T: Task<M>,
 {
     let mut probe = crate::task::probe(model, optimizer, train.clone(), task.clone());
+    if let Some(control) = momentum {
+        probe = probe.with_momentum_control(control);
+    }
     let mut history = History::default();
     let score = |m: &M| held_out_score(task, m, valid.all());
     let fitted =

@@ -252,7 +252,7 @@ where
             .clone()
             .unwrap_or_else(|| Batches::from_batches(Vec::new()));
         let spec = &self.spec;
-        let optimizer = || spec.build_optimizer();
+        let optimizer = || spec.optimizer.build_cycling(spec.optimizer_options());
         evaluate_seed(
             &self.model,
             &self.task,
