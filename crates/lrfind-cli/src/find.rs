@@ -93,6 +93,9 @@ pub fn find_rate(args: Args) -> Result<()> {
             Err(why) => format!("no recommendation: {why}"),
         };
         text += &format!("; {iterations} iterations in {seconds:.2} s ({rate:.0} it/s)\n");
+        for w in lrfind::confidence::warnings(&analysis) {
+            text += &format!("warning: {w}; {}\n", w.advice());
+        }
         text += &format!("wrote {}/lr_find.{{json,csv,png}}\n", args.out.display());
         crate::output::emit(&text)?;
     }

@@ -346,13 +346,21 @@ impl Analysis {
     }
 
     /// [`Analysis::to_json`] with the recommendation: `"recommended": {"method", "lr", "loss",
-    /// "index"}`, or `{"method": null, "reason": "..."}` when the curve gives none.
+    /// "index"}`, or `{"method": null, "reason": "..."}` when the curve gives none; and how far
+    /// to trust it: `"confidence": "high" | "low"`, `"warnings": [{"code", "message", "advice"}]`
+    /// ([`crate::confidence`]).
     pub fn to_json_recommending(&self, preferred: Method) -> Value {
         let mut doc = self.to_json();
         doc["recommended"] = match self.recommend(preferred) {
             Ok((m, s)) => json!({"method": m.name(), "lr": s.lr, "loss": s.loss, "index": s.index}),
             Err(why) => json!({"method": null, "reason": why.to_string()}),
         };
+        let warnings = crate::confidence::warnings(self);
+        doc["confidence"] = json!(if warnings.is_empty() { "high" } else { "low" });
+        doc["warnings"] = warnings
+            .iter()
+            .map(|w| json!({"code": w.code(), "message": w.to_string(), "advice": w.advice()}))
+            .collect();
         doc
     }
 }

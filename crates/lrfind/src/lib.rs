@@ -30,6 +30,7 @@
 pub mod analysis;
 pub mod atomic;
 pub mod batch_source;
+pub mod confidence;
 pub mod curve;
 pub mod metric;
 #[cfg(feature = "plot")]
