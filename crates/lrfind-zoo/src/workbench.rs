@@ -167,15 +167,6 @@ where
         if let Some(control) = momentum {
             probe = probe.with_momentum_control(control);
         }
-        let valid = self.valid.clone();
-        let task = self.task.clone();
-        let score = |m: &M| match &valid {
-            Some(v) => held_out_score(&task, m, v.all()),
-            None => HeldOutScore {
-                loss: f64::NAN,
-                metric: lrfind::Metric::Accuracy(f64::NAN),
-            },
-        };
         let steps = self.train.len();
         let mut checkpoint = |p: &_, s: &TrainState| -> Result<(), Halt> {
             let Some(save) = save.as_mut() else {
@@ -189,16 +180,15 @@ where
             save(&Checkpoint {
                 state: s.clone(),
                 config: config.clone(),
-                model: model
-                    .clone()
-                    .into_record()
-                    .into_bytes()
-                    .map_err(fail)?
-                    .to_vec(),
+                model: model_bytes(model).map_err(fail)?,
                 optimizer: probe.optimizer().into_bytes().map_err(fail)?.to_vec(),
             })
         };
-        let score = |p: &lrfind_burn::BurnProbe<M, _, _>| p.model().map(&score);
+        // No held-out batches: no score, and the trainer stops with `NoScore`.
+        let (task, valid) = (&self.task, &self.valid);
+        let score = |p: &lrfind_burn::BurnProbe<M, _, _>| {
+            Some(held_out_score(task, p.model()?, valid.as_ref()?.all()))
+        };
         trainer.fit_resumable(
             &mut probe,
             steps,
@@ -213,17 +203,11 @@ where
     }
 
     fn trained_model(&self) -> Option<Result<Vec<u8>, TaskError>> {
-        let model = self.trained.clone()?;
-        Some(
-            model
-                .into_record()
-                .into_bytes()
-                .map(|b| b.to_vec())
-                .map_err(|e| TaskError::Model {
-                    path: PathBuf::new(),
-                    message: format!("cannot serialise the model: {e}"),
-                }),
-        )
+        let model = self.trained.as_ref()?;
+        Some(model_bytes(model).map_err(|e| TaskError::Model {
+            path: PathBuf::new(),
+            message: format!("cannot serialise the model: {e}"),
+        }))
     }
 
     fn score_saved(&self, path: &Path) -> Result<HeldOutScore, TaskError> {
@@ -263,6 +247,11 @@ where
             progress,
         )
     }
+}
+
+/// `model` in burn's record format.
+fn model_bytes<M: Module + Clone>(model: &M) -> Result<Vec<u8>, burn::store::RecordError> {
+    Ok(model.clone().into_record().into_bytes()?.to_vec())
 }
 
 /// The error of a task with no held-out rows where they are needed.
