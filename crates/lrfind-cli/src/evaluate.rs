@@ -12,7 +12,7 @@ use burn::prelude::*;
 use clap::Parser;
 use lrfind::regret::{self, Evaluation};
 use lrfind::{Method, Smoothing};
-use lrfind_zoo::evaluation::{EvalSchedule, EvaluationPlan, ONE_CYCLE_BOUNDS};
+use lrfind_zoo::evaluation::{EvalSchedule, EvaluationPlan};
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::json;
 use std::path::PathBuf;
@@ -90,12 +90,7 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
     }
     bar.finish_and_clear();
 
-    let mut names: Vec<String> = Method::ALL
-        .into_iter()
-        .filter(|m| *m != Method::Bounds)
-        .map(|m| m.name().to_string())
-        .collect();
-    names.push(ONE_CYCLE_BOUNDS.to_string());
+    let names = lrfind_zoo::evaluation::rule_names();
     let eval = Evaluation::new(plan.grid, &seeds, args.epochs, &names).expect("seeds and a grid");
     let config = json!({"task": args.task.to_json(), "epochs": args.epochs, "seeds": args.seeds,
                         "schedule": args.schedule.kind().name(), "range_test": args.range.to_json()});

@@ -61,6 +61,20 @@ pub struct EvaluationPlan {
     pub analysis: AnalyzeOptions,
 }
 
+/// The rules an evaluation trains at a single rate: every rule but the bounds, in report order.
+fn point_rules() -> impl Iterator<Item = Method> {
+    Method::ALL.into_iter().filter(|m| *m != Method::Bounds)
+}
+
+/// The names of the rows an evaluation reports, in order: every point rule, then
+/// [`ONE_CYCLE_BOUNDS`].
+pub fn rule_names() -> Vec<String> {
+    point_rules()
+        .map(|m| m.name().to_string())
+        .chain([ONE_CYCLE_BOUNDS.to_string()])
+        .collect()
+}
+
 /// The label of one-cycle trained over the bounds (max_lr, div_factor = max_lr / base_lr).
 pub const ONE_CYCLE_BOUNDS: &str = "one-cycle(bounds)";
 
@@ -113,7 +127,7 @@ where
         .iter()
         .map(|&lr| ("grid".to_string(), Plan::Rate(lr)))
         .collect();
-    for method in Method::ALL.into_iter().filter(|m| *m != Method::Bounds) {
+    for method in point_rules() {
         if let Some(s) = analysis.suggestion(method) {
             plans.push((method.name().to_string(), Plan::Rate(s.lr)));
         }
