@@ -183,7 +183,7 @@ impl LrFinder {
         let result = match lrfind::run(&mut probe, self.config, observer) {
             Ok(result) => result,
             // A step that failed part-way keeps the points recorded before it.
-            Err(RunError::Step { partial, .. }) if !partial.curve.is_empty() => partial,
+            Err(RunError::Step { partial, .. }) if !partial.curve.is_empty() => *partial,
             Err(RunError::Config(e)) => return Err(e.into()),
             Err(e) => return Err(FinderError::Loss(e.to_string())),
         };
@@ -210,8 +210,7 @@ impl LrFound {
         options: &AnalyzeOptions,
         method: Method,
     ) -> Result<LrFound, FinderError> {
-        let mut analysis = lrfind::analyze(&result.curve, options)?;
-        analysis.stopped = result.stopped;
+        let analysis = lrfind::analyze_result(&result, options)?;
         let recommended = analysis.recommend(method);
         Ok(LrFound {
             result,

@@ -7,7 +7,7 @@ use crate::report::{self, RangeTestRecord};
 use anyhow::Result;
 use burn::prelude::*;
 use clap::Parser;
-use lrfind::{analyze, Smoothing, StopReason};
+use lrfind::{analyze_result, Smoothing, StopReason};
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::json;
 use std::path::PathBuf;
@@ -68,8 +68,7 @@ pub fn find_rate(args: Args) -> Result<()> {
     config_json["accumulate"] = json!(args.accumulate);
     config_json["val_batches"] = json!(args.val_batches);
     let options = args.suggest.options(Smoothing::None, None);
-    let mut analysis = analyze(&result.curve, &options).map_err(bad_input)?;
-    analysis.stopped = result.stopped;
+    let analysis = analyze_result(&result, &options).map_err(bad_input)?;
     let record = RangeTestRecord {
         result: &result,
         analysis: &analysis,

@@ -90,8 +90,9 @@ pub struct RangeArgs {
     /// β of the EMA smoothing.
     #[arg(long, default_value_t = 0.98, allow_hyphen_values = true)]
     pub beta: f64,
-    /// Steps at --start-lr before the sweep whose mean loss starts the smoothing (0: fastai's
-    /// debiased start; for a sweep from trained weights, see `train --refind-warmup`).
+    /// Steps at --start-lr before the sweep whose mean loss starts the smoothing and whose spread
+    /// is the noise the curve is read against (0: fastai's debiased start and reading; for a
+    /// sweep from trained weights, see `train --refind-warmup`).
     #[arg(long, default_value_t = 0)]
     pub warmup: usize,
 }
@@ -188,6 +189,7 @@ impl SuggestArgs {
                 begin: self.lightning_skip_begin,
                 end: self.lightning_skip_end,
             },
+            noise: None,
         }
     }
 }

@@ -63,7 +63,7 @@ pub fn keep_partial<E: std::error::Error + Send + Sync + 'static>(
             iteration,
         }) => {
             eprintln!("{}", kept_partial(iteration, &source, partial.curve.len()));
-            Ok(partial)
+            Ok(*partial)
         }
         Err(e) => Err(e.into()),
     }

@@ -61,9 +61,9 @@ pub struct Args {
     /// momentum (--base-momentum … --max-momentum, inverse to the lr, as PyTorch and fastai).
     #[arg(long)]
     pub no_cycle_momentum: bool,
-    /// Warm-up steps of every re-find after the first range test (see `find --warmup`; 0, off,
-    /// by default): from trained weights the first batches' losses can read as descent.
-    #[arg(long, default_value_t = 0)]
+    /// Warm-up steps of every re-find after the first range test (see `find --warmup`): they
+    /// measure the batch noise, and the re-find's curve is read beyond it (0: fastai's curve).
+    #[arg(long, default_value_t = lrfind::training::DEFAULT_REFIND_WARMUP)]
     pub refind_warmup: usize,
     #[command(flatten)]
     pub range: RangeArgs,

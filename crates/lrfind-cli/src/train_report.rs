@@ -6,6 +6,7 @@ use crate::flags::Format;
 use crate::report::{self, RangeTestRecord};
 use crate::train::Args;
 use indicatif::ProgressBar;
+use lrfind::noise::Reading;
 use lrfind::training::{range_test_stem, Event, Halt, History, TrainError};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +46,16 @@ impl Show<'_> {
                 analysis,
             } => {
                 self.bar.finish_and_clear();
+                if let (true, Some(Reading::Flat { rise: Some(i) }), Some(noise)) =
+                    (table, analysis.reading, analysis.noise)
+                {
+                    eprintln!(
+                        "epoch {epoch}: no descent beyond the batch noise (band {:.3}); the loss \
+                         rises at lr {:.3e}, every rule takes a decade below",
+                        noise.band(),
+                        analysis.curve.lr[i]
+                    );
+                }
                 let mut config = args.task.to_json();
                 config["range_test"] = args.range_json(epoch);
                 config["epoch"] = json!(epoch);

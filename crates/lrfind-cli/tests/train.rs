@@ -202,21 +202,24 @@ fn bad_train_input_is_refused_before_training() {
     assert!(!dir.path().join("out/history.json").exists());
 }
 
-/// The first 20 smoothed losses of the re-find at epoch 3 (from trained weights).
-fn refind_start(warmup: &str) -> Vec<f64> {
+/// The re-find at epoch 3 (from trained weights) of a 4-epoch digits run; `warmup` None: the default.
+fn refind_at_3(warmup: Option<&str>) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    lrfind()
-        .args(["train", "--epochs", "4", "--refind-every", "3"])
-        .args(["--refind-warmup", warmup, "--out"])
-        .arg(dir.path())
-        .assert()
-        .success();
+    let mut cmd = lrfind();
+    cmd.args(["train", "--epochs", "4", "--refind-every", "3"]);
+    if let Some(w) = warmup {
+        cmd.args(["--refind-warmup", w]);
+    }
+    cmd.arg("--out").arg(dir.path()).assert().success();
     let v = read_json(&dir.path().join("lr_find_3.json"));
-    assert_eq!(
-        v["config"]["range_test"]["warmup"].as_u64(),
-        Some(warmup.parse().unwrap())
-    );
-    numbers(&v["curve"]["loss"])[..20].to_vec()
+    let expected = warmup.map_or(20, |w| w.parse().unwrap());
+    assert_eq!(v["config"]["range_test"]["warmup"].as_u64(), Some(expected));
+    v
+}
+
+/// The first 20 smoothed losses of the re-find at epoch 3.
+fn refind_start(warmup: &str) -> Vec<f64> {
+    numbers(&refind_at_3(Some(warmup))["curve"]["loss"])[..20].to_vec()
 }
 
 #[test]
@@ -235,4 +238,43 @@ fn a_warm_up_keeps_a_refind_from_reading_its_first_batches_as_descent() {
         spread(refind_start("20")) < 0.1,
         "the settled start does not"
     );
+}
+
+/// Each single-rate rule's lr divided by the recommended one, as (rule, ratio).
+fn ratios_to_recommended(v: &Value) -> Vec<(String, f64)> {
+    let recommended = v["recommended"]["lr"].as_f64().expect("a recommended rate");
+    v["suggestions"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(rule, s)| Some((rule.clone(), s["lr"].as_f64()? / recommended)))
+        .collect()
+}
+
+#[test]
+fn every_rules_refind_on_trained_weights_lands_within_a_decade_of_the_recommended_rate() {
+    // Without the warm-up's noise, slope rules read the batch noise of the flat start as descent
+    // (steep and gradient picked 3.7e-7 where consensus said 1.6e-3) ...
+    let bare = refind_at_3(Some("0"));
+    assert!(bare.get("reading").is_none());
+    let worst = ratios_to_recommended(&bare)
+        .into_iter()
+        .map(|(_, r)| r.log10().abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst > 1.0,
+        "rules a decade apart without the noise: {worst}"
+    );
+    // ... with it (the default), the curve is read beyond the noise and every rule agrees within 10×.
+    let read = refind_at_3(None);
+    assert!(read["noise"]["band"].as_f64().unwrap() > 0.0);
+    assert!(read["reading"]["kind"].is_string());
+    let ratios = ratios_to_recommended(&read);
+    assert_eq!(ratios.len(), 8, "{ratios:?}");
+    for (rule, r) in ratios {
+        assert!(
+            (0.1..=10.0).contains(&r),
+            "{rule}: {r}× the recommended rate"
+        );
+    }
 }

@@ -118,7 +118,7 @@ where
     let mut probe = crate::task::probe(model.clone(), optimizer().0, train.clone(), task.clone());
     let result = match lrfind::run(&mut probe, plan.range_test, &mut ()) {
         Ok(r) => r,
-        Err(RunError::Step { partial, .. }) => partial,
+        Err(RunError::Step { partial, .. }) => *partial,
         Err(e) => return Err(e.into()),
     };
     let analysis = analyze(&result.curve, &plan.analysis)?;

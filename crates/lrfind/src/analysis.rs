@@ -1,7 +1,8 @@
 //! From a recorded curve to suggestions: replay, truncation, skipping, every rule.
 
 use crate::curve::Curve;
-use crate::range_test::{validate_smoothing, validate_stop_div, ConfigError};
+use crate::noise::{self, BatchNoise, Reading};
+use crate::range_test::{validate_smoothing, validate_stop_div, ConfigError, RangeTestResult};
 use crate::smooth::Smoothing;
 use crate::stop::StopReason;
 use crate::suggest::{self, Bounds, LightningSkip, Method, SlideParams, SuggestError, Suggestion};
@@ -28,6 +29,12 @@ pub struct AnalyzeOptions {
     /// The `lightning` rule's own skipping (Lightning's defaults 10 and 1), applied to the whole
     /// curve instead of the skipping above, as Lightning does.
     pub lightning: LightningSkip,
+    /// The batch noise a warm-up measured ([`RangeTestResult::noise`]; [`analyze_result`] passes
+    /// it on). With it the rules read only what the curve shows beyond the noise
+    /// ([`noise::read`]): a descent from where it starts (the flat start is skipped, for
+    /// `lightning` too), or — with no descent — a decade below where the loss rises, for every
+    /// rule that suggests a single rate. It describes a curve as recorded: not used on a replay.
+    pub noise: Option<BatchNoise>,
 }
 
 impl Default for AnalyzeOptions {
@@ -41,6 +48,7 @@ impl Default for AnalyzeOptions {
             sma_window: 5,
             slide: SlideParams::default(),
             lightning: LightningSkip::default(),
+            noise: None,
         }
     }
 }
@@ -97,6 +105,10 @@ pub struct Analysis {
     pub truncated_from: Option<usize>,
     /// Every rule's outcome, in report order.
     pub suggestions: Vec<(Method, Outcome)>,
+    /// The batch noise the curve was read against, if any ([`AnalyzeOptions::noise`]).
+    pub noise: Option<BatchNoise>,
+    /// What the curve shows beyond that noise.
+    pub reading: Option<Reading>,
 }
 
 /// Analyzes `curve` as [`AnalyzeOptions`] say.
@@ -122,10 +134,30 @@ pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, Anal
             points: n,
         });
     }
+    let replayed = options.smoothing != Smoothing::None || options.stop_div.is_some();
+    let noise = options.noise.filter(|_| !replayed);
+    let reading = noise.map(|noise| noise::read(&curve.loss, skip_start..n - skip_end, &noise));
+    // The flat start before a descent is noise: every rule starts where the descent does.
+    let lightning_from = match reading {
+        Some(Reading::Descent { from, .. }) if from + 2 < n - skip_end => from,
+        _ => 0,
+    };
+    let skip_start = skip_start.max(lightning_from);
     let suggestions = options
         .methods
         .iter()
-        .map(|&m| (m, suggest_one(m, &curve, options, skip_start..n - skip_end)))
+        .map(|&m| {
+            let outcome = match (m, reading) {
+                (Method::Bounds, _) | (_, None | Some(Reading::Descent { .. })) => {
+                    suggest_one(m, &curve, options, skip_start..n - skip_end, lightning_from)
+                }
+                (_, Some(Reading::Flat { rise: Some(rise) })) => Outcome::Point(
+                    Suggestion::read_from(&curve.lr, &curve.loss, curve.lr[rise] / 10.0, rise),
+                ),
+                (_, Some(Reading::Flat { rise: None })) => Outcome::Failed(SuggestError::NoDescent),
+            };
+            (m, outcome)
+        })
         .collect();
     Ok(Analysis {
         curve,
@@ -134,7 +166,24 @@ pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, Anal
         skip_end,
         truncated_from,
         suggestions,
+        noise,
+        reading,
     })
+}
+
+/// [`analyze`] for a range test just run: its warm-up's noise (unless `options` name one) and
+/// how it ended go into the analysis.
+pub fn analyze_result(
+    result: &RangeTestResult,
+    options: &AnalyzeOptions,
+) -> Result<Analysis, AnalyzeError> {
+    let options = AnalyzeOptions {
+        noise: options.noise.or(result.noise),
+        ..options.clone()
+    };
+    let mut analysis = analyze(&result.curve, &options)?;
+    analysis.stopped = result.stopped;
+    Ok(analysis)
 }
 
 /// Runs rule `m` on the `window` of `curve`; a point it suggests is placed on the whole curve.
@@ -143,6 +192,7 @@ fn suggest_one(
     curve: &Curve,
     o: &AnalyzeOptions,
     window: std::ops::Range<usize>,
+    from: usize,
 ) -> Outcome {
     let offset = window.start;
     let (lrs, losses) = (&curve.lr[window.clone()], &curve.loss[window]);
@@ -158,11 +208,15 @@ fn suggest_one(
         Method::Gradient => point(suggest::gradient(lrs, losses)),
         Method::Sma => point(suggest::sma(lrs, losses, o.sma_window)),
         Method::Consensus => point(suggest::consensus(lrs, losses, o.slide)),
-        // Lightning skips on its own terms, over the whole curve: its indices need no offset.
-        Method::Lightning => match suggest::lightning(&curve.lr, &curve.loss, o.lightning) {
-            Ok(s) => Outcome::Point(s.placed_on(&curve.lr, &curve.loss, 0)),
-            Err(e) => Outcome::Failed(e),
-        },
+        // Lightning skips on its own terms, over the whole curve (after a flat start the noise
+        // reading cut off, if any).
+        Method::Lightning => {
+            let (lrs, losses) = (&curve.lr[from..], &curve.loss[from..]);
+            match suggest::lightning(lrs, losses, o.lightning) {
+                Ok(s) => Outcome::Point(s.placed_on(&curve.lr, &curve.loss, from)),
+                Err(e) => Outcome::Failed(e),
+            }
+        }
         Method::Bounds => match suggest::bounds(lrs, losses) {
             Ok(b) => Outcome::Bounds(b.shifted(offset)),
             Err(e) => Outcome::Failed(e),
@@ -276,6 +330,10 @@ impl Analysis {
             let lr = self.curve.lr.last().copied().unwrap_or(f64::NAN);
             return Err(NoRecommendation::Interrupted { lr });
         }
+        if let Some(Reading::Flat { rise: Some(_) }) = self.reading {
+            // No descent beyond the noise: every rule's rate is a decade below the rise.
+            return self.chosen(method);
+        }
         let window = self.window();
         let losses = &self.curve.loss[window.clone()];
         let first = losses[0];
@@ -289,6 +347,11 @@ impl Analysis {
                 to: self.curve.lr[window.end - 1],
             });
         }
+        self.chosen(method)
+    }
+
+    /// `method`'s suggestion, or why it made none.
+    fn chosen(&self, method: Method) -> Result<(Method, Suggestion), NoRecommendation> {
         match self.suggestions.iter().find(|(m, _)| *m == method) {
             Some((_, Outcome::Point(s))) => Ok((method, *s)),
             Some((_, Outcome::Failed(error))) => Err(NoRecommendation::RuleFailed {
@@ -341,6 +404,20 @@ impl Analysis {
         });
         if let Some(n) = self.truncated_from {
             doc["truncated_from"] = json!(n);
+        }
+        if let Some(noise) = &self.noise {
+            doc["noise"] = json!({
+                "mean": noise.mean, "sd": noise.sd, "steps": noise.steps,
+                "spread": noise.spread, "band": noise.band(),
+            });
+        }
+        if let Some(reading) = self.reading {
+            doc["reading"] = match reading {
+                Reading::Descent { from, lowest } => {
+                    json!({"kind": "descent", "from": from, "lowest": lowest})
+                }
+                Reading::Flat { rise } => json!({"kind": "flat", "rise": rise}),
+            };
         }
         doc
     }
@@ -573,5 +650,85 @@ mod tests {
                 assert_eq!(s.index, nearest, "{m}");
             }
         }
+    }
+
+    /// A curve of batch noise about 1.0 (±0.02, deterministic), from `rise` on climbing steeply.
+    fn noise_then_rise(n: usize, rise: usize) -> Curve {
+        line(
+            (0..n)
+                .map(|i| match i < rise {
+                    true => 1.0 + 0.02 * ((i * 7 % 5) as f64 - 2.0) / 2.0,
+                    false => 1.0 + 0.5 * (i - rise + 1) as f64,
+                })
+                .collect(),
+        )
+    }
+
+    fn with_noise(mean: f64, spread: f64) -> AnalyzeOptions {
+        AnalyzeOptions {
+            noise: Some(BatchNoise {
+                mean,
+                sd: spread,
+                steps: 20,
+                spread,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn without_a_descent_beyond_the_noise_every_rule_takes_a_decade_below_the_rise() {
+        let c = noise_then_rise(60, 50);
+        let bare = analyze(&c, &AnalyzeOptions::default()).unwrap();
+        let a = analyze(&c, &with_noise(1.0, 0.02)).unwrap();
+        assert_eq!(a.reading, Some(Reading::Flat { rise: Some(50) }));
+        let expected = c.lr[50] / 10.0;
+        for (m, outcome) in &a.suggestions {
+            match outcome {
+                Outcome::Point(s) => assert!((s.lr - expected).abs() < 1e-15 * expected, "{m:?}"),
+                Outcome::Bounds(b) => assert_eq!(Some(*b), bare.bounds()),
+                Outcome::Failed(e) => panic!("{m:?}: {e}"),
+            }
+        }
+        assert_eq!(a.recommend(Method::Consensus).unwrap().1.lr, expected);
+        let warnings = crate::confidence::warnings(&a);
+        assert_eq!(warnings[0].code(), "no_descent");
+        let doc = a.to_json();
+        assert_eq!(doc["reading"], json!({"kind": "flat", "rise": 50}));
+        assert_eq!(doc["noise"]["band"], json!(0.06));
+        // Flat with no rise either: no rule has a rate.
+        let flat = analyze(&noise_then_rise(40, 40), &with_noise(1.0, 0.02)).unwrap();
+        assert_eq!(flat.reading, Some(Reading::Flat { rise: None }));
+        assert!(flat.suggestion(Method::Steep).is_none());
+        assert!(flat.recommend(Method::Consensus).is_err());
+    }
+
+    #[test]
+    fn a_descent_beyond_the_noise_is_read_from_where_it_starts() {
+        let mut loss: Vec<f64> = noise_then_rise(30, 30).loss;
+        loss.extend((1..=20).map(|i| 1.0 - 0.03 * i as f64));
+        loss.extend((1..=10).map(|i| 0.4 + 0.3 * i as f64));
+        let c = line(loss);
+        let a = analyze(&c, &with_noise(1.0, 0.02)).unwrap();
+        // The last point at or above the mean before the lowest one is 29 (1.01).
+        assert_eq!(
+            a.reading,
+            Some(Reading::Descent {
+                from: 29,
+                lowest: 49
+            })
+        );
+        assert_eq!(a.skip_start, 29);
+        let bare = analyze(&c, &AnalyzeOptions::default()).unwrap();
+        assert_eq!(bare.skip_start, 6);
+        for m in [Method::Steep, Method::Gradient, Method::Lightning] {
+            assert!(a.suggestion(m).unwrap().index >= 29, "{m:?}");
+        }
+        // A replayed curve is not the recorded one the noise describes: no reading.
+        let replayed = AnalyzeOptions {
+            smoothing: Smoothing::Ema { beta: 0.9 },
+            ..with_noise(1.0, 0.02)
+        };
+        assert_eq!(analyze(&c, &replayed).unwrap().reading, None);
     }
 }

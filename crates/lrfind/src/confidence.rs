@@ -5,8 +5,11 @@
 //! too few points (< 20), a loss that turns up in the first quarter of the window (the sweep
 //! started too high), a shallow descent (the smoothed loss falls less than 5%), and batch noise
 //! larger than the descent (the median |raw − smoothed| exceeds the fall, both relative to the
-//! first smoothed loss). A curve with no descent at all gets no rate ([`crate::NoRecommendation`]).
+//! first smoothed loss). A curve with no descent at all gets no rate ([`crate::NoRecommendation`]),
+//! except after a warm-up, which measures the batch noise: a curve that does not fall beyond it
+//! gets a warning of its own and a rate a decade below where the loss rises ([`crate::noise`]).
 
+use crate::noise::Reading;
 use crate::Analysis;
 use std::fmt;
 
@@ -18,6 +21,13 @@ pub const SHALLOW: f64 = 0.05;
 /// Something about a curve that makes its suggestions less trustworthy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Warning {
+    /// The loss never fell beyond the batch noise a warm-up measured ([`crate::noise`]).
+    NoDescent {
+        /// How far a loss had to fall to count ([`crate::noise::BatchNoise::band`]).
+        band: f64,
+        /// The lr where the loss rises beyond the noise, if it does.
+        rise: Option<f64>,
+    },
     /// The rules read fewer points than [`MIN_POINTS`].
     TooFewPoints {
         /// Points read.
@@ -46,6 +56,7 @@ impl Warning {
     /// A short stable name for scripts.
     pub fn code(&self) -> &'static str {
         match self {
+            Warning::NoDescent { .. } => "no_descent",
             Warning::TooFewPoints { .. } => "too_few_points",
             Warning::EarlyTurn { .. } => "early_turn",
             Warning::Shallow { .. } => "shallow",
@@ -56,6 +67,10 @@ impl Warning {
     /// What to do about it.
     pub fn advice(&self) -> &'static str {
         match self {
+            Warning::NoDescent { .. } => {
+                "expected from trained weights (a re-find); for a rate read off a descent, run the \
+                 test from earlier weights or widen the range (--start-lr, --end-lr)"
+            }
             Warning::TooFewPoints { .. } => {
                 "run more iterations (--num-iter) or stop later (--stop-div)"
             }
@@ -73,6 +88,19 @@ impl Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Warning::NoDescent {
+                band,
+                rise: Some(rise),
+            } => write!(
+                f,
+                "the loss never fell by more than its batch noise ({band:.3}): the curve shows \
+                 only where it rises (lr {rise:.2e}), and every rule's rate is a decade below that"
+            ),
+            Warning::NoDescent { band, rise: None } => write!(
+                f,
+                "the loss neither fell nor rose by more than its batch noise ({band:.3}): no rule \
+                 has a rate to read"
+            ),
             Warning::TooFewPoints { points } => {
                 write!(f, "only {points} points were read (fewer than {MIN_POINTS})")
             }
@@ -98,6 +126,12 @@ pub fn warnings(a: &Analysis) -> Vec<Warning> {
     let window = a.window();
     let losses = &a.curve.loss[window.clone()];
     let mut out = Vec::new();
+    if let (Some(Reading::Flat { rise }), Some(noise)) = (a.reading, a.noise) {
+        out.push(Warning::NoDescent {
+            band: noise.band(),
+            rise: rise.map(|i| a.curve.lr[i]),
+        });
+    }
     if losses.len() < MIN_POINTS {
         out.push(Warning::TooFewPoints {
             points: losses.len(),

@@ -33,6 +33,7 @@ pub mod batch_source;
 pub mod confidence;
 pub mod curve;
 pub mod metric;
+pub mod noise;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod probe;
@@ -48,8 +49,8 @@ pub mod tracker;
 pub mod training;
 
 pub use analysis::{
-    analyze, default_skip, Analysis, AnalyzeError, AnalyzeOptions, NoRecommendation, Outcome,
-    MIN_DESCENT,
+    analyze, analyze_result, default_skip, Analysis, AnalyzeError, AnalyzeOptions,
+    NoRecommendation, Outcome, MIN_DESCENT,
 };
 pub use batch_source::BatchSource;
 pub use curve::{Curve, CurveError, Location};

@@ -77,8 +77,8 @@ pub enum RunError<E: std::error::Error + 'static> {
         iteration: usize,
         /// Why.
         source: E,
-        /// The points recorded before it.
-        partial: RangeTestResult,
+        /// The points recorded before it (boxed: errors stay small).
+        partial: Box<RangeTestResult>,
     },
     #[error("could not restore the training state after the range test: {source}")]
     /// The state could not be put back.
@@ -86,7 +86,7 @@ pub enum RunError<E: std::error::Error + 'static> {
         /// Why.
         source: E,
         /// The points recorded.
-        partial: RangeTestResult,
+        partial: Box<RangeTestResult>,
     },
 }
 
@@ -100,12 +100,11 @@ pub fn run<P: Probe, O: Observer + ?Sized>(
     let mut test = RangeTest::new(config)?;
     let state = probe.snapshot().map_err(RunError::Snapshot)?;
     let mut failure = None;
-    // The warm-up: steps at the first rate whose mean loss starts the smoothing.
-    let mut warm = (0.0, 0usize);
+    // The warm-up: steps at the first rate whose losses start the smoothing and measure the noise.
+    let mut warm = Vec::with_capacity(config.warmup);
     for _ in 0..config.warmup {
         match probe.step(config.start_lr) {
-            Ok(loss) if loss.is_finite() => warm = (warm.0 + loss, warm.1 + 1),
-            Ok(_) => {}
+            Ok(loss) => warm.push(loss),
             Err(e) => {
                 failure = Some((0, e));
                 test.interrupt();
@@ -113,9 +112,7 @@ pub fn run<P: Probe, O: Observer + ?Sized>(
             }
         }
     }
-    if warm.1 > 0 {
-        test.settle(warm.0 / warm.1 as f64);
-    }
+    test.settle(&warm);
     while let Some(lr) = test.next_lr() {
         let iteration = test.iteration();
         let raw_loss = match probe.step(lr) {
@@ -143,13 +140,16 @@ pub fn run<P: Probe, O: Observer + ?Sized>(
     }
     let partial = test.finish();
     if let Err(source) = probe.restore(state) {
-        return Err(RunError::Restore { source, partial });
+        return Err(RunError::Restore {
+            source,
+            partial: Box::new(partial),
+        });
     }
     match failure {
         Some((iteration, source)) => Err(RunError::Step {
             iteration,
             source,
-            partial,
+            partial: Box::new(partial),
         }),
         None => Ok(partial),
     }
@@ -210,6 +210,23 @@ mod tests {
         // first smoothed point is 0.98 · mean + 0.02 · raw, not the debiased raw loss alone.
         let raw = r.curve.raw_loss.as_ref().unwrap()[0];
         assert!((r.curve.loss[0] - raw).abs() < 1e-5 && r.curve.loss[0] != raw);
+        // Its three losses (4 less a hair each step) are the noise the analysis reads against.
+        let noise = r.noise.expect("measured");
+        assert_eq!(noise.steps, 3);
+        assert!((noise.mean - 4.0).abs() < 1e-5 && noise.sd > 0.0 && noise.sd < 1e-5);
+        assert_eq!(
+            run(
+                &mut bowl,
+                RangeTestConfig {
+                    warmup: 0,
+                    ..config
+                },
+                &mut ()
+            )
+            .unwrap()
+            .noise,
+            None
+        );
         // A failing warm-up step restores and reports step 0.
         let mut failing = Bowl {
             w: 2.0,

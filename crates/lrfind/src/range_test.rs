@@ -1,6 +1,7 @@
 //! The range test as a state machine the caller drives: ask for an lr, report the loss.
 
 use crate::curve::Curve;
+use crate::noise::BatchNoise;
 use crate::ramp::Ramp;
 use crate::smooth::Smoothing;
 use crate::stop::StopReason;
@@ -26,7 +27,8 @@ pub struct RangeTestConfig {
     /// (0, fastai's start: the debiased average of the first losses). From trained weights the
     /// batch losses vary more than the loss moves at tiny rates, so a debiased average of the first
     /// few batches drifts as more arrive — and slope rules (`steep`, `gradient`, `sma`) read that
-    /// drift as descent. A warm-up starts the curve at a settled value instead.
+    /// drift as descent. A warm-up starts the curve at a settled value instead, and measures the
+    /// batch noise ([`RangeTestResult::noise`]) the analysis reads the curve against.
     pub warmup: usize,
 }
 
@@ -115,6 +117,8 @@ pub struct RangeTestResult {
     pub curve: Curve,
     /// Why the test ended.
     pub stopped: StopReason,
+    /// The batch noise its warm-up measured (`None` without a warm-up of 2+ finite losses).
+    pub noise: Option<BatchNoise>,
 }
 
 /// A range test in progress: call [`next_lr`](Self::next_lr), train one step at that lr, then
@@ -127,6 +131,7 @@ pub struct RangeTest {
     raw: Vec<f64>,
     smoothed: Vec<f64>,
     stopped: Option<StopReason>,
+    noise: Option<BatchNoise>,
 }
 
 impl RangeTest {
@@ -140,6 +145,7 @@ impl RangeTest {
             raw: Vec::with_capacity(config.num_iter),
             smoothed: Vec::with_capacity(config.num_iter),
             stopped: None,
+            noise: None,
         })
     }
 
@@ -178,10 +184,17 @@ impl RangeTest {
         self.stopped
     }
 
-    /// Starts the smoothing at `mean` (the warm-up's mean raw loss, see
-    /// [`RangeTestConfig::warmup`]); call before the first [`RangeTest::record`].
-    pub fn settle(&mut self, mean: f64) {
-        self.tracker.settle(mean);
+    /// Starts the smoothing at the mean of the warm-up's finite raw `losses` (see
+    /// [`RangeTestConfig::warmup`]) and keeps their [`BatchNoise`] for the analysis; call before
+    /// the first [`RangeTest::record`]. Without a finite loss nothing changes.
+    pub fn settle(&mut self, losses: &[f64]) {
+        let finite: Vec<f64> = losses.iter().copied().filter(|l| l.is_finite()).collect();
+        if finite.is_empty() {
+            return;
+        }
+        self.tracker
+            .settle(finite.iter().sum::<f64>() / finite.len() as f64);
+        self.noise = BatchNoise::measure(&finite, self.config.smoothing);
     }
 
     /// The smoothed loss of the last recorded step.
@@ -203,6 +216,7 @@ impl RangeTest {
     pub fn finish(self) -> RangeTestResult {
         RangeTestResult {
             stopped: self.stopped.unwrap_or(StopReason::Interrupted),
+            noise: self.noise,
             curve: Curve {
                 lr: self.lr,
                 loss: self.smoothed,

@@ -17,8 +17,8 @@ pub use refind::{PlateauWatch, RefindPolicy};
 use crate::metric::HeldOutScore;
 use crate::schedule::{FoundRates, MissingRate, RateUse, Schedule, ScheduleConfig, ScheduleError};
 use crate::{
-    analyze, Analysis, AnalyzeError, AnalyzeOptions, Method, Probe, Progress, RangeTestConfig,
-    RangeTestResult, RunError, StopReason,
+    analyze_result, Analysis, AnalyzeError, AnalyzeOptions, Method, Probe, Progress,
+    RangeTestConfig, RangeTestResult, RunError, StopReason,
 };
 use std::ops::ControlFlow;
 
@@ -30,6 +30,12 @@ pub enum LrChoice {
     /// This rate.
     Fixed(f64),
 }
+
+/// Warm-up steps of a re-find by default. From trained weights the loss does not move at tiny
+/// rates, so a re-find's curve is batch noise until the loss rises; 20 steps at the start rate
+/// measure that noise (the mean's standard error is then 22% of a batch's spread) so the analysis
+/// reads only what lies beyond it. The first range test runs without (fastai's curve, exactly).
+pub const DEFAULT_REFIND_WARMUP: usize = 20;
 
 /// A training run's settings.
 #[derive(Debug, Clone)]
@@ -44,7 +50,9 @@ pub struct Trainer {
     pub refind: RefindPolicy,
     /// The range test's settings (before training and for every re-find).
     pub range_test: RangeTestConfig,
-    /// Warm-up steps of the re-finds after the first range test (see [`RangeTestConfig::warmup`]).
+    /// Warm-up steps of the re-finds after the first range test (see [`RangeTestConfig::warmup`];
+    /// [`DEFAULT_REFIND_WARMUP`]): they start the smoothing settled and measure the batch noise
+    /// the re-find's curve is read against ([`crate::noise`]).
     pub refind_warmup: usize,
     /// How a range test's curve is read.
     pub analysis: AnalyzeOptions,
@@ -285,7 +293,7 @@ impl Trainer {
             schedule,
             refind: RefindPolicy::Never,
             range_test: RangeTestConfig::default(),
-            refind_warmup: 0,
+            refind_warmup: DEFAULT_REFIND_WARMUP,
             analysis: AnalyzeOptions::default(),
             method: crate::DEFAULT_METHOD,
             cycle_momentum: true,
@@ -489,16 +497,15 @@ impl Trainer {
                     error: &source,
                     kept: partial.curve.len(),
                 })?;
-                partial
+                *partial
             }
             Err(source) => return Err(TrainError::RangeTest { epoch, source }),
         };
         if result.stopped == StopReason::Interrupted {
             return Err(halted.map_or(TrainError::Interrupted, TrainError::from));
         }
-        let mut analysis = analyze(&result.curve, &self.analysis)
+        let analysis = analyze_result(&result, &self.analysis)
             .map_err(|source| TrainError::Analyze { epoch, source })?;
-        analysis.stopped = result.stopped;
         observer.on_event(Event::RangeTest {
             epoch,
             result: &result,
