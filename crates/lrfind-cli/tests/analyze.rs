@@ -65,6 +65,7 @@ fn json_schema_is_stable() {
             "gradient",
             "sma",
             "lightning",
+            "descent",
             "consensus",
             "bounds"
         ]
@@ -77,6 +78,7 @@ fn json_schema_is_stable() {
         "gradient",
         "sma",
         "lightning",
+        "descent",
         "consensus",
     ] {
         let keys: Vec<&str> = s[m]

@@ -206,6 +206,7 @@ fn suggest_one(
         Method::Minimum => point(suggest::minimum(lrs, losses)),
         Method::Steep => point(suggest::steep(lrs, losses)),
         Method::Gradient => point(suggest::gradient(lrs, losses)),
+        Method::Descent => point(suggest::descent(lrs, losses)),
         Method::Sma => point(suggest::sma(lrs, losses, o.sma_window)),
         Method::Consensus => point(suggest::consensus(lrs, losses, o.slide)),
         // Lightning skips on its own terms, over the whole curve (after a flat start the noise

@@ -7,6 +7,7 @@
 
 mod bounds;
 mod consensus;
+mod descent;
 mod gradient;
 mod lightning;
 mod minimum;
@@ -17,6 +18,7 @@ mod valley;
 
 pub use bounds::{bounds, Bounds};
 pub use consensus::consensus;
+pub use descent::descent;
 pub use gradient::{gradient, np_gradient};
 pub use lightning::{gradient_against, lightning, LightningSkip};
 pub use minimum::minimum;
@@ -155,6 +157,8 @@ pub enum Method {
     Sma,
     /// Lightning's `suggestion()`: the steepest gradient against the lr.
     Lightning,
+    /// lrfind's steepest gradient up to the lowest loss (the one-cycle peak).
+    Descent,
     /// lrfind's median of valley, slide and minimum (recommended).
     Consensus,
     /// (base_lr, max_lr) for cyclical schedules.
@@ -163,7 +167,7 @@ pub enum Method {
 
 impl Method {
     /// Every rule, in report order.
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 10] = [
         Method::Valley,
         Method::Slide,
         Method::Minimum,
@@ -171,6 +175,7 @@ impl Method {
         Method::Gradient,
         Method::Sma,
         Method::Lightning,
+        Method::Descent,
         Method::Consensus,
         Method::Bounds,
     ];
@@ -185,6 +190,7 @@ impl Method {
             Method::Gradient => "gradient",
             Method::Sma => "sma",
             Method::Lightning => "lightning",
+            Method::Descent => "descent",
             Method::Consensus => "consensus",
             Method::Bounds => "bounds",
         }
