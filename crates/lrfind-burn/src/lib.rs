@@ -40,6 +40,7 @@
 
 #![warn(missing_docs)]
 
+pub mod allocator;
 pub mod batches;
 pub mod finder;
 pub mod optim;

@@ -69,6 +69,8 @@ impl Passthrough {
 }
 
 fn main() -> ExitCode {
+    // Freed tensors stay in the process for the next step (a third of a transformer step otherwise).
+    lrfind_burn::allocator::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Find(args) => find::find_rate(*args),

@@ -81,6 +81,8 @@ fn random_images(n: usize) -> Classification {
 }
 
 fn bench(c: &mut Criterion) {
+    // As the lrfind command does: freed tensors stay in the process between steps.
+    lrfind_burn::allocator::keep_freed_memory();
     let device = Device::flex().autodiff();
     let (digits, _) = digits::split();
     compare(c, "digits_mlp_adamw", 200, || {
