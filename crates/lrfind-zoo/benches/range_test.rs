@@ -1,5 +1,6 @@
-//! Range-test speed on the three reference tasks (`docs/reference.md`), each with and without
-//! the finder around the same training step (the finder's own overhead per step):
+//! Range-test speed on the three reference tasks (`docs/reference.md`), each three ways: a plain
+//! burn loop (no lrfind), the probe's training steps, and the range test around them — lrfind's
+//! own cost per step is the difference:
 //! - digits MLP 64-128-128-10, AdamW, batch 64 (200 steps);
 //! - the CNN on 28×28 images, AdamW, batch 64 (20 steps; random images: speed does not depend on
 //!   pixel values);
@@ -26,13 +27,69 @@ where
     lrfind_zoo::task::probe(model, optimizer, data, task)
 }
 
-/// Times `steps` bare training steps against a range test of `steps` iterations.
-fn compare<P: Probe>(c: &mut Criterion, name: &str, steps: usize, make: impl Fn() -> P + Copy)
-where
+/// The same training step written as a plain burn loop, without lrfind: the task's loss on the
+/// next batch (read back, as every loop that logs it does), backward, burn's AdamW (PyTorch's
+/// defaults, as `OptimizerKind::AdamW`) at a fixed lr.
+struct PlainBurn<M, T: Task<M>> {
+    model: Option<M>,
+    task: T,
+    batches: Vec<T::Batch>,
+    next: usize,
+    optimizer: burn::optim::ModuleOptimizer,
+}
+
+impl<M: Module + Clone, T: Task<M>> PlainBurn<M, T> {
+    fn new(model: M, task: T, data: &Batches<T::Batch>) -> Self {
+        let optimizer = burn::optim::AdamWConfig::new()
+            .with_weight_decay(0.01)
+            .with_epsilon(1e-8)
+            .init();
+        PlainBurn {
+            model: Some(model),
+            task,
+            batches: data.all().to_vec(),
+            next: 0,
+            optimizer,
+        }
+    }
+
+    fn step(&mut self) -> f32 {
+        let model = self.model.take().expect("a model");
+        let batch = &self.batches[self.next % self.batches.len()];
+        self.next += 1;
+        let loss = self.task.loss(&model, batch);
+        let value = loss.clone().into_scalar::<f32>();
+        let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optimizer.step(1e-4, model, grads));
+        value
+    }
+}
+
+/// Times `steps` training steps three ways: a plain burn loop (`plain`), the probe's steps
+/// (`make`), and a range test of `steps` iterations over the probe.
+fn compare<P: Probe, M: Module + Clone, T: Task<M>>(
+    c: &mut Criterion,
+    name: &str,
+    steps: usize,
+    plain: impl Fn() -> PlainBurn<M, T> + Copy,
+    make: impl Fn() -> P + Copy,
+) where
     P::Error: std::fmt::Debug,
 {
     let mut group = c.benchmark_group(format!("{name}_{steps}_steps"));
     group.sample_size(10);
+    group.bench_function("plain_burn_loop", |b| {
+        b.iter_batched(
+            plain,
+            |mut p| {
+                for _ in 0..steps {
+                    p.step();
+                }
+                p
+            },
+            BatchSize::LargeInput,
+        )
+    });
     group.bench_function("bare_training_loop", |b| {
         b.iter_batched(
             make,
@@ -85,24 +142,36 @@ fn bench(c: &mut Criterion) {
     lrfind_burn::allocator::keep_freed_memory();
     let device = Device::flex().autodiff();
     let (digits, _) = digits::split();
-    compare(c, "digits_mlp_adamw", 200, || {
-        let model = seeded(0, &device, |d| Mlp::new(&[64, 128, 128, 10], d));
-        let data = lrfind_zoo::data::training(&digits, 64, 0, &device);
-        probe(model, Classify::new(&device), data)
-    });
+    let digits_mlp = || seeded(0, &device, |d| Mlp::new(&[64, 128, 128, 10], d));
+    let digits_data = lrfind_zoo::data::training(&digits, 64, 0, &device);
+    compare(
+        c,
+        "digits_mlp_adamw",
+        200,
+        || PlainBurn::new(digits_mlp(), Classify::new(&device), &digits_data),
+        || probe(digits_mlp(), Classify::new(&device), digits_data.clone()),
+    );
     let images = random_images(640);
-    compare(c, "cnn_adamw_batch64", 20, || {
-        let model = seeded(0, &device, |d| Cnn::new(10, d));
-        let data = lrfind_zoo::data::training(&images, 64, 0, &device);
-        probe(model, Classify::new(&device), data)
-    });
+    let cnn = || seeded(0, &device, |d| Cnn::new(10, d));
+    let cnn_data = lrfind_zoo::data::training(&images, 64, 0, &device);
+    compare(
+        c,
+        "cnn_adamw_batch64",
+        20,
+        || PlainBurn::new(cnn(), Classify::new(&device), &cnn_data),
+        || probe(cnn(), Classify::new(&device), cnn_data.clone()),
+    );
     let tokens: Vec<i64> = (0..32 * 65 * 4i64).map(|i| i * 7919 % 65).collect();
-    compare(c, "charlm_adamw_batch32", 5, || {
-        let model = seeded(0, &device, |d| CharLm::new(CharLmShape::reference(65), d));
-        let data =
-            lrfind_zoo::data::training(&Windows::new(&tokens, 64, usize::MAX), 32, 0, &device);
-        probe(model, NextChar::new(&device), data)
-    });
+    let charlm = || seeded(0, &device, |d| CharLm::new(CharLmShape::reference(65), d));
+    let text_data =
+        lrfind_zoo::data::training(&Windows::new(&tokens, 64, usize::MAX), 32, 0, &device);
+    compare(
+        c,
+        "charlm_adamw_batch32",
+        5,
+        || PlainBurn::new(charlm(), NextChar::new(&device), &text_data),
+        || probe(charlm(), NextChar::new(&device), text_data.clone()),
+    );
 }
 
 criterion_group!(benches, bench);
