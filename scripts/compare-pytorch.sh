@@ -9,6 +9,8 @@
 #   lrfind: `cargo run --release -p lrfind-cli --`, or the command in $LRFIND_BIN;
 #   needs scripts/install-deps.sh (Fashion-MNIST and the Shakespeare text). Both sides use every
 #   core (`nproc`) and random or real data of the same shapes: speed does not depend on the values.
+# Then the layers behind those steps, each alone (forward + backward): burn flex's
+# (`cargo run --release -p lrfind-zoo --example flex_kernels`, or $KERNELS_BIN) against PyTorch's.
 set -euo pipefail
 rounds="${1:-3}"
 python="${PYTHON:-python3}"
@@ -47,3 +49,12 @@ PY
 done
 echo
 echo "($rounds rounds, medians; $threads threads each side; $(date -u +%Y-%m-%d))"
+echo
+kernels="${KERNELS_BIN:-cargo run --release -q -p lrfind-zoo --example flex_kernels}"
+$kernels >"$out/kernels.flex"
+"$python" -W ignore "$here/pytorch_steps.py" kernels "$threads" >"$out/kernels.torch"
+echo "| layer, forward + backward | burn flex, ms | PyTorch, ms | PyTorch / flex |"
+echo "|---|---|---|---|"
+paste -d ' ' "$out/kernels.flex" "$out/kernels.torch" | while read -r name flex _ torch; do
+    python3 -c "import sys; f, t = float(sys.argv[2]), float(sys.argv[3]); print(f'| {sys.argv[1]} | {f:.2f} | {t:.2f} | {t / f:.2f} |')" "$name" "$flex" "$torch"
+done

@@ -4,6 +4,9 @@ Random data: speed does not depend on the values.
 
 Usage: python pytorch_steps.py TASK STEPS THREADS   (TASK: digits | cnn | charlm)
 Prints one number: the median over 3 repeats of STEPS steps, after 3 warm-up steps.
+       python pytorch_steps.py kernels THREADS
+Prints `name ms` for the layers `cargo run --release -p lrfind-zoo --example flex_kernels` times
+(forward + backward of one layer, a sum as the loss; median of 5 repeats of 20 calls).
 Run by scripts/compare-pytorch.sh; needs torch (a venv outside the repository).
 """
 import statistics
@@ -66,7 +69,42 @@ def task(name):
     raise SystemExit(f"unknown task {name!r} (digits, cnn, charlm)")
 
 
+def time_ms(f):
+    for _ in range(3):
+        f()
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(20):
+            f()
+        runs.append((time.perf_counter() - start) / 20 * 1000)
+    return statistics.median(runs)
+
+
+def kernels(threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    conv1, conv2 = nn.Conv2d(1, 16, 3), nn.Conv2d(16, 32, 3)
+    pool, ff = nn.MaxPool2d(2), nn.Linear(128, 512)
+    x1 = torch.rand(64, 1, 28, 28)
+    x2 = torch.rand(64, 16, 13, 13, requires_grad=True)
+    x3 = torch.rand(64, 16, 26, 26, requires_grad=True)
+    x4 = torch.rand(32 * 64, 128, requires_grad=True)
+    q = torch.rand(128, 64, 32, requires_grad=True)
+    k = torch.rand(128, 32, 64, requires_grad=True)
+    for name, f in [
+        ("conv1_1x28x28_to_16", lambda: conv1(x1).sum().backward()),
+        ("conv2_16x13x13_to_32", lambda: conv2(x2).sum().backward()),
+        ("maxpool_16x26x26", lambda: pool(x3).sum().backward()),
+        ("linear_2048x128_to_512", lambda: ff(x4).sum().backward()),
+        ("attention_128x64x64_softmax", lambda: torch.softmax(q @ k, 2).sum().backward()),
+    ]:
+        print(f"{name} {time_ms(f):.3f}")
+
+
 def main():
+    if sys.argv[1] == "kernels":
+        return kernels(int(sys.argv[2]))
     name, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     torch.set_num_threads(threads)
     torch.manual_seed(0)
