@@ -8,7 +8,6 @@ use crate::flags::{Format, RangeArgs, SuggestArgs};
 use crate::output::{emit, write_atomic};
 use crate::report;
 use anyhow::Result;
-use burn::prelude::*;
 use clap::Parser;
 use lrfind::regret::{self, Evaluation};
 use lrfind::{Method, Smoothing};
@@ -75,7 +74,7 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         range_test: args.range.config(),
         analysis: args.suggest.options(Smoothing::None, None),
     };
-    let device = Device::flex().autodiff();
+    let device = args.task.backend.device().map_err(bad_input)?;
     let bar = report::progress_bar((args.seeds * (plan.grid.len() + Method::ALL.len())) as u64);
     bar.set_message("training runs");
     let mut seeds = Vec::new();

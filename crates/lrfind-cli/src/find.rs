@@ -5,7 +5,6 @@ use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::flags::{Format, RangeArgs, SuggestArgs};
 use crate::report::{self, RangeTestRecord};
 use anyhow::Result;
-use burn::prelude::*;
 use clap::Parser;
 use lrfind::{analyze_result, Smoothing, StopReason};
 use lrfind_zoo::{HeldOut, TaskSpec};
@@ -53,7 +52,7 @@ pub fn find_rate(args: Args) -> Result<()> {
         v => HeldOut::AtMost(v * args.task.batch_size),
     };
     let started = Instant::now();
-    let device = Device::flex().autodiff();
+    let device = args.task.backend.device().map_err(bad_input)?;
     let bench = lrfind_zoo::load(&args.task, held_out, &device).map_err(bad_input)?;
     let bar = report::progress_bar(config.num_iter as u64);
     let mut observer = |p: &lrfind::Progress| report::show_step(&bar, p, &stop);
@@ -75,6 +74,7 @@ pub fn find_rate(args: Args) -> Result<()> {
         sma_window: options.sma_window,
         config: config_json,
         seconds,
+        device: args.task.backend.describe(),
     };
     let title = format!("LR range test: {}", args.task);
     let doc = report::write_range_test(&args.out, "lr_find", &title, record)?;

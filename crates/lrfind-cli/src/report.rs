@@ -81,6 +81,8 @@ pub struct RangeTestRecord<'a> {
     pub config: Value,
     /// Wall-clock seconds it took.
     pub seconds: f64,
+    /// What it ran on ([`lrfind_zoo::Backend::describe`]).
+    pub device: &'static str,
 }
 
 /// Writes `<stem>.json` (the analyze schema plus `recommended`, `config`, `device`,
@@ -98,11 +100,12 @@ pub fn write_range_test(
         sma_window,
         config,
         seconds,
+        device,
     } = record;
     let iterations = result.curve.len();
     let mut doc = analysis.to_json_recommending(lrfind::DEFAULT_METHOD);
     doc["config"] = config;
-    doc["device"] = json!("flex (CPU)");
+    doc["device"] = json!(device);
     doc["default_method"] = json!(lrfind::DEFAULT_METHOD.name());
     doc["timing"] = json!({"iterations": iterations, "seconds": seconds, "iterations_per_second": iterations as f64 / seconds.max(1e-9)});
     doc["curve"]["raw_loss"] = json!(result.curve.raw_loss);

@@ -180,7 +180,7 @@ fn write_history(args: &Args, history: &History) -> Result<Value> {
 pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
     args.task.validate().map_err(bad_input)?;
     args.range.config().validate().map_err(bad_setting)?;
-    let device = Device::flex().autodiff();
+    let device = args.task.backend.device().map_err(bad_input)?;
     if args.eval_only {
         return eval_only(&args, &device);
     }

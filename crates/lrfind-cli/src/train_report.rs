@@ -65,6 +65,7 @@ impl Show<'_> {
                     sma_window: args.suggest.sma_window,
                     config,
                     seconds: self.started.elapsed().as_secs_f64(),
+                    device: args.task.backend.describe(),
                 };
                 let title = format!("LR range test at epoch {epoch}: {}", args.task);
                 report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)

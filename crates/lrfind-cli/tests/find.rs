@@ -125,7 +125,7 @@ fn bad_input_fails_before_training_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let cases: Vec<(Vec<&str>, &str)> = vec![
+    let mut cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--batch-size", "0"], "--batch-size"),
         (vec!["--num-iter", "1"], "--num-iter must be at least 2"),
         (vec!["--start-lr", "0"], "--start-lr must be"),
@@ -138,6 +138,12 @@ fn bad_input_fails_before_training_with_exit_code_2() {
         (vec!["--hidden", "0"], "--hidden"),
         (vec!["--out", file.to_str().unwrap()], "a-file"),
     ];
+    if !cfg!(feature = "cuda") {
+        cases.push((
+            vec!["--backend", "cuda"],
+            "no cuda backend: build with `--features cuda`",
+        ));
+    }
     for (args, msg) in cases {
         let mut cmd = lrfind();
         cmd.arg("find").args(&args);

@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod data;
 pub mod evaluation;
 pub mod model;
@@ -27,5 +28,6 @@ pub mod spec;
 pub mod task;
 pub mod workbench;
 
+pub use backend::Backend;
 pub use spec::{Dataset, ModelKind, TaskError, TaskSpec};
 pub use workbench::{load, HeldOut, Workbench};

@@ -2,6 +2,7 @@
 //! checks that can be made before any data is read. With the `clap` feature these are the
 //! command-line flags every `lrfind` training command shares.
 
+use crate::Backend;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_data::table::TargetKind;
 use serde_json::{json, Value};
@@ -200,6 +201,10 @@ pub struct TaskSpec {
     /// Seed of the weights and the batch order.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
     pub seed: u64,
+    /// Backend: `flex` (burn's CPU backend, every build), `cuda` or `wgpu` (a GPU, in a build with
+    /// that feature: `cargo install --path crates/lrfind-cli --features cuda`).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t))]
+    pub backend: Backend,
 }
 
 impl Default for TaskSpec {
@@ -222,6 +227,7 @@ impl Default for TaskSpec {
             weight_decay: None,
             batch_size: 64,
             seed: 0,
+            backend: Backend::Flex,
         }
     }
 }
