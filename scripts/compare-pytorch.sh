@@ -6,7 +6,8 @@
 # time (above 1: lrfind is faster).
 # Usage: PYTHON=/path/to/venv/bin/python scripts/compare-pytorch.sh [ROUNDS]
 #   PYTHON: a Python with torch (python3 -m venv /tmp/torch && /tmp/torch/bin/pip install torch);
-#   lrfind: `cargo run --release -p lrfind-cli --`, or the command in $LRFIND_BIN;
+#   lrfind: `cargo run --release -p lrfind-cli --`, or the command in $LRFIND_BIN, with the extra
+#   flags in $LRFIND_FLAGS (e.g. `--backend libtorch` for a build with `--features tch`);
 #   needs scripts/install-deps.sh (Fashion-MNIST and the Shakespeare text). Both sides use every
 #   core (`nproc`) and random or real data of the same shapes: speed does not depend on the values.
 # Then the layers behind those steps, each alone (forward + backward): burn flex's
@@ -30,13 +31,13 @@ for round in $(seq "$rounds"); do
         IFS='|' read -r name _ flags steps <<<"$t"
         rm -rf "$out/find"
         # shellcheck disable=SC2086
-        $bin find $flags --out "$out/find" >/dev/null 2>&1
+        $bin find $flags ${LRFIND_FLAGS:-} --out "$out/find" >/dev/null 2>&1
         python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['timing']; print(1000*t['seconds']/t['iterations'])" \
             "$out/find/lr_find.json" >>"$out/$name.lrfind"
         "$python" -W ignore "$here/pytorch_steps.py" "$name" "$steps" "$threads" >>"$out/$name.torch"
     done
 done
-echo "| task | lrfind \`find\`, ms / step | PyTorch $("$python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null), ms / step | PyTorch / lrfind |"
+echo "| task | lrfind \`find ${LRFIND_FLAGS:-}\`, ms / step | PyTorch $("$python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null), ms / step | PyTorch / lrfind |"
 echo "|---|---|---|---|"
 for t in "${tasks[@]}"; do
     IFS='|' read -r name label _ _ <<<"$t"

@@ -144,6 +144,9 @@ fn bad_input_fails_before_training_with_exit_code_2() {
             "no cuda backend: build with `--features cuda`",
         ));
     }
+    if !cfg!(feature = "tch") {
+        cases.push((vec!["--backend", "libtorch"], "build with `--features tch`"));
+    }
     for (args, msg) in cases {
         let mut cmd = lrfind();
         cmd.arg("find").args(&args);

@@ -14,15 +14,17 @@ pub enum Backend {
     Cuda,
     /// wgpu on the best GPU Vulkan, Metal or DX12 finds (a build with the `wgpu` feature).
     Wgpu,
+    /// LibTorch on the CPU: PyTorch's kernels (a build with the `tch` feature).
+    Libtorch,
 }
 
 /// The backend is not in this build.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "this build has no {0} backend: build with `--features {0}` (cargo install --path \
-     crates/lrfind-cli --features {0})"
+    "this build has no {} backend: build with `--features {}` (cargo install --path \
+     crates/lrfind-cli --features {})", .0.name(), .0.feature(), .0.feature()
 )]
-pub struct NotBuilt(pub &'static str);
+pub struct NotBuilt(pub Backend);
 
 impl Backend {
     /// The name on the command line.
@@ -31,6 +33,15 @@ impl Backend {
             Backend::Flex => "flex",
             Backend::Cuda => "cuda",
             Backend::Wgpu => "wgpu",
+            Backend::Libtorch => "libtorch",
+        }
+    }
+
+    /// The cargo feature that builds it in (none for flex).
+    pub fn feature(self) -> &'static str {
+        match self {
+            Backend::Libtorch => "tch",
+            other => other.name(),
         }
     }
 
@@ -40,6 +51,7 @@ impl Backend {
             Backend::Flex => "flex (CPU)",
             Backend::Cuda => "cuda:0 (GPU)",
             Backend::Wgpu => "wgpu (GPU)",
+            Backend::Libtorch => "libtorch (CPU)",
         }
     }
 
@@ -49,6 +61,7 @@ impl Backend {
             Backend::Flex => true,
             Backend::Cuda => cfg!(feature = "cuda"),
             Backend::Wgpu => cfg!(feature = "wgpu"),
+            Backend::Libtorch => cfg!(feature = "tch"),
         }
     }
 
@@ -60,8 +73,13 @@ impl Backend {
             Backend::Cuda => Ok(Device::cuda(0).autodiff()),
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::default()).autodiff()),
+            // burn 0.22 marks its tch backend deprecated (CubeCL backends are its future); it is
+            // still the one way to run PyTorch's own CPU kernels inside burn.
+            #[cfg(feature = "tch")]
+            #[allow(deprecated)]
+            Backend::Libtorch => Ok(Device::libtorch().autodiff()),
             #[allow(unreachable_patterns)]
-            other => Err(NotBuilt(other.name())),
+            other => Err(NotBuilt(other)),
         }
     }
 }
@@ -73,10 +91,12 @@ mod tests {
     #[test]
     fn flex_is_always_built_and_the_others_only_with_their_feature() {
         assert!(Backend::Flex.device().is_ok());
-        for b in [Backend::Cuda, Backend::Wgpu] {
+        for b in [Backend::Cuda, Backend::Wgpu, Backend::Libtorch] {
             if !b.built() {
                 let e = b.device().unwrap_err();
-                assert!(e.to_string().contains(&format!("--features {}", b.name())));
+                assert!(e
+                    .to_string()
+                    .contains(&format!("--features {}", b.feature())));
             }
         }
     }
