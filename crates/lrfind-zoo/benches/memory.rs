@@ -127,6 +127,8 @@ fn child(task: &str, mode: &str) -> Vec<u64> {
 
 fn main() {
     if let Ok(spec) = std::env::var("LRFIND_MEMORY_TASK") {
+        // As the lrfind command does: freed tensors stay in the process between steps.
+        lrfind_burn::allocator::keep_freed_memory();
         let (task, mode) = spec.split_once(':').unwrap_or((&spec, "finder"));
         return run_task(task, mode == "finder");
     }
