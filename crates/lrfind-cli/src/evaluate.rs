@@ -10,7 +10,7 @@ use crate::report;
 use anyhow::Result;
 use clap::Parser;
 use lrfind::regret::{self, Evaluation};
-use lrfind::{Method, Smoothing};
+use lrfind::Smoothing;
 use lrfind_zoo::evaluation::{EvalSchedule, EvaluationPlan};
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::json;
@@ -75,7 +75,11 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         analysis: args.suggest.options(Smoothing::None, None),
     };
     let device = args.task.backend.device().map_err(bad_input)?;
-    let bar = report::progress_bar((args.seeds * (plan.grid.len() + Method::ALL.len())) as u64);
+    // Per seed: the grid, every row, and a refinement's candidates.
+    let runs = plan.grid.len()
+        + lrfind_zoo::evaluation::rule_names().len()
+        + lrfind_zoo::evaluation::REFINE_FACTORS.len();
+    let bar = report::progress_bar((args.seeds * runs) as u64);
     bar.set_message("training runs");
     let mut seeds = Vec::new();
     for s in 0..args.seeds {

@@ -66,14 +66,25 @@ fn point_rules() -> impl Iterator<Item = Method> {
     Method::ALL.into_iter().filter(|m| *m != Method::Bounds)
 }
 
-/// The names of the rows an evaluation reports, in order: every point rule, then
+/// The names of the rows an evaluation reports, in order: every point rule, [`REFINED`], then
 /// [`ONE_CYCLE_BOUNDS`].
 pub fn rule_names() -> Vec<String> {
     point_rules()
         .map(|m| m.name().to_string())
-        .chain([ONE_CYCLE_BOUNDS.to_string()])
+        .chain([REFINED.to_string(), ONE_CYCLE_BOUNDS.to_string()])
         .collect()
 }
+
+/// The label of the refined recommendation: from the same weights, each of [`REFINE_FACTORS`] ×
+/// the recommended rate trains [`REFINE_SHARE`] of the run, and the one with the lowest held-out
+/// loss is trained in full.
+pub const REFINED: &str = "consensus+refine";
+
+/// The multiples of the recommended rate a refinement tries (a factor 2 apart, 16× in all).
+pub const REFINE_FACTORS: [f64; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
+
+/// The share of the run each candidate trains: 5 × 1/5 is one run's steps, 1/17 of a 17-point grid.
+pub const REFINE_SHARE: f64 = 0.2;
 
 /// The label of one-cycle trained over the bounds (max_lr, div_factor = max_lr / base_lr).
 pub const ONE_CYCLE_BOUNDS: &str = "one-cycle(bounds)";
@@ -132,6 +143,28 @@ where
             plans.push((method.name().to_string(), Plan::Rate(s.lr)));
         }
     }
+    if let Some(s) = analysis.suggestion(lrfind::DEFAULT_METHOD) {
+        let short = ((steps as f64 * REFINE_SHARE).ceil() as usize).max(1);
+        let candidates: Vec<(f64, Outcome)> = REFINE_FACTORS
+            .par_iter()
+            .map(|&k| {
+                let lr = k * s.lr;
+                let outcome = train_plan(
+                    model,
+                    task,
+                    train,
+                    valid,
+                    optimizer,
+                    plan,
+                    Plan::Rate(lr),
+                    short,
+                );
+                progress();
+                (lr, outcome)
+            })
+            .collect();
+        plans.push((REFINED.to_string(), Plan::Rate(refined(&candidates))));
+    }
     if let Some(b) = analysis.bounds() {
         plans.push((
             ONE_CYCLE_BOUNDS.to_string(),
@@ -141,31 +174,7 @@ where
     let outcomes: Vec<(String, Plan, Outcome)> = plans
         .into_par_iter()
         .map(|(name, run)| {
-            let (lr, schedule) = match run {
-                Plan::Rate(lr) => (lr, plan.schedule.config()),
-                Plan::Bounds(base, max) => (
-                    max,
-                    ScheduleConfig::OneCycle(OneCycleConfig {
-                        max_lr: Some(max),
-                        div_factor: max / base,
-                        ..OneCycleConfig::default()
-                    }),
-                ),
-            };
-            let mut trainer = Trainer::new(1, LrChoice::Fixed(lr), schedule);
-            // Under `--schedule one-cycle` momentum cycles, as `train` cycles it; the
-            // one-cycle(bounds) row of a constant-rate evaluation keeps it fixed (as the README's
-            // constant-rate table was measured).
-            trainer.cycle_momentum = plan.schedule == EvalSchedule::OneCycle;
-            let outcome = train_once(
-                model.clone(),
-                task,
-                train,
-                valid,
-                optimizer(),
-                &trainer,
-                steps,
-            );
+            let outcome = train_plan(model, task, train, valid, optimizer, plan, run, steps);
             progress();
             (name, run, outcome)
         })
@@ -184,6 +193,59 @@ where
         finder_steps: result.curve.len(),
         steps_per_epoch,
     })
+}
+
+/// The candidate rate with the lowest held-out loss (a diverged run's is ∞; the first on ties).
+fn refined(candidates: &[(f64, Outcome)]) -> f64 {
+    candidates
+        .iter()
+        .min_by(|a, b| a.1.val_loss.total_cmp(&b.1.val_loss))
+        .map(|(lr, _)| *lr)
+        .expect("at least one candidate")
+}
+
+/// Trains one run of `plan` (a rate under the evaluation's schedule, or one-cycle over bounds)
+/// for `steps` steps from `model`'s weights with a fresh optimizer, and scores it.
+#[allow(clippy::too_many_arguments)]
+fn train_plan<M, T>(
+    model: &M,
+    task: &T,
+    train: &Batches<T::Batch>,
+    valid: &Batches<T::Batch>,
+    optimizer: &(dyn Fn() -> (ModuleOptimizer, Option<MomentumControl>) + Sync),
+    plan: &EvaluationPlan,
+    run: Plan,
+    steps: usize,
+) -> Outcome
+where
+    M: Module + Clone,
+    T: Task<M>,
+{
+    let (lr, schedule) = match run {
+        Plan::Rate(lr) => (lr, plan.schedule.config()),
+        Plan::Bounds(base, max) => (
+            max,
+            ScheduleConfig::OneCycle(OneCycleConfig {
+                max_lr: Some(max),
+                div_factor: max / base,
+                ..OneCycleConfig::default()
+            }),
+        ),
+    };
+    let mut trainer = Trainer::new(1, LrChoice::Fixed(lr), schedule);
+    // Under `--schedule one-cycle` momentum cycles, as `train` cycles it; the one-cycle(bounds)
+    // row of a constant-rate evaluation keeps it fixed (as the README's constant-rate table was
+    // measured).
+    trainer.cycle_momentum = plan.schedule == EvalSchedule::OneCycle;
+    train_once(
+        model.clone(),
+        task,
+        train,
+        valid,
+        optimizer(),
+        &trainer,
+        steps,
+    )
 }
 
 /// Trains `steps` optimizer steps as one epoch of `trainer`, then scores the held-out batches. A
@@ -215,5 +277,26 @@ where
             metric: Some(row.metric),
         },
         _ => Outcome::DIVERGED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refinement_takes_the_candidate_with_the_lowest_held_out_loss() {
+        let run = |val_loss| Outcome {
+            val_loss,
+            metric: None,
+        };
+        let candidates = [
+            (1e-3, run(0.5)),
+            (2e-3, run(0.3)),
+            (4e-3, Outcome::DIVERGED),
+            (8e-3, run(0.3)),
+        ];
+        assert_eq!(refined(&candidates), 2e-3);
+        assert_eq!(refined(&[(1.0, Outcome::DIVERGED), (2.0, run(9.0))]), 2.0);
     }
 }
