@@ -53,6 +53,13 @@ impl Default for AnalyzeOptions {
     }
 }
 
+impl AnalyzeOptions {
+    /// Whether the curve is replayed through a live smoothing or stop rule.
+    fn replays(&self) -> bool {
+        self.smoothing != Smoothing::None || self.stop_div.is_some()
+    }
+}
+
 /// fastai's default skipping: the first `⌊n/10⌋` and the last 5 points.
 pub fn default_skip(n: usize) -> (usize, usize) {
     (n / 10, 5)
@@ -115,7 +122,7 @@ pub struct Analysis {
 pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
     validate_smoothing(options.smoothing)?;
     validate_stop_div(options.stop_div)?;
-    let (curve, stopped, truncated_from) = replay(curve, options.smoothing, options.stop_div);
+    let (curve, stopped, truncated_from) = replay(curve, options);
     if curve.is_empty() {
         return Err(AnalyzeError::NoFinitePoints);
     }
@@ -134,8 +141,7 @@ pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, Anal
             points: n,
         });
     }
-    let replayed = options.smoothing != Smoothing::None || options.stop_div.is_some();
-    let noise = options.noise.filter(|_| !replayed);
+    let noise = options.noise.filter(|_| !options.replays());
     let reading = noise.map(|noise| noise::read(&curve.loss, skip_start..n - skip_end, &noise));
     // The flat start before a descent is noise: every rule starts where the descent does.
     let lightning_from = match reading {
@@ -151,9 +157,9 @@ pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, Anal
                 (Method::Bounds, _) | (_, None | Some(Reading::Descent { .. })) => {
                     suggest_one(m, &curve, options, skip_start..n - skip_end, lightning_from)
                 }
-                (_, Some(Reading::Flat { rise: Some(rise) })) => Outcome::Point(
-                    Suggestion::read_from(&curve.lr, &curve.loss, curve.lr[rise] / 10.0, rise),
-                ),
+                (_, Some(Reading::Flat { rise: Some(rise) })) => {
+                    Outcome::Point(Suggestion::decade_below(&curve.lr, &curve.loss, rise))
+                }
                 (_, Some(Reading::Flat { rise: None })) => Outcome::Failed(SuggestError::NoDescent),
             };
             (m, outcome)
@@ -227,12 +233,8 @@ fn suggest_one(
 
 /// Replays raw losses through smoothing and the divergence rule when asked, else cuts the curve
 /// at its first non-finite loss. Returns the curve, why it ended, and its length before a cut.
-fn replay(
-    curve: &Curve,
-    smoothing: Smoothing,
-    stop_div: Option<f64>,
-) -> (Curve, StopReason, Option<usize>) {
-    if smoothing == Smoothing::None && stop_div.is_none() {
+fn replay(curve: &Curve, options: &AnalyzeOptions) -> (Curve, StopReason, Option<usize>) {
+    if !options.replays() {
         let n = curve.finite_prefix();
         return if n == curve.len() {
             (curve.clone(), StopReason::Completed, None)
@@ -241,7 +243,7 @@ fn replay(
         };
     }
     let raws = curve.raw_loss.as_ref().unwrap_or(&curve.loss);
-    let mut tracker = LossTracker::new(smoothing, stop_div);
+    let mut tracker = LossTracker::new(options.smoothing, options.stop_div);
     let mut out = Curve {
         raw_loss: Some(Vec::new()),
         ..Curve::default()

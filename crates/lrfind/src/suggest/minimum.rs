@@ -6,7 +6,7 @@ use super::{argmin, check_len, SuggestError, Suggestion};
 pub fn minimum(lrs: &[f64], losses: &[f64]) -> Result<Suggestion, SuggestError> {
     check_len(lrs, losses, 1)?;
     let idx = argmin(losses.iter().copied()).ok_or(SuggestError::NoFiniteLoss)?;
-    Ok(Suggestion::read_from(lrs, losses, lrs[idx] / 10.0, idx))
+    Ok(Suggestion::decade_below(lrs, losses, idx))
 }
 
 #[cfg(test)]

@@ -71,6 +71,12 @@ impl Suggestion {
         }
     }
 
+    /// A decade below the rate of point `index`, read from it (fastai `minimum`'s step back from
+    /// the lowest loss; the analysis's step back from the rise of a curve with no descent).
+    pub(crate) fn decade_below(lrs: &[f64], losses: &[f64], index: usize) -> Self {
+        Suggestion::read_from(lrs, losses, lrs[index] / 10.0, index)
+    }
+
     /// The same suggestion with its indices moved by `offset` (from a window back to the full
     /// curve) and its position recomputed on that full curve `(lrs, losses)`, so that a rate that
     /// falls in the skipped part of the curve is still placed where it belongs.
