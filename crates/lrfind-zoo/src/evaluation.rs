@@ -133,6 +133,14 @@ where
         Err(e) => return Err(e.into()),
     };
     let analysis = analyze(&result.curve, &plan.analysis)?;
+    let seed = Seed {
+        model,
+        task,
+        train,
+        valid,
+        optimizer,
+        plan,
+    };
     let mut plans: Vec<(String, Plan)> = plan
         .grid
         .iter()
@@ -149,16 +157,7 @@ where
             .par_iter()
             .map(|&k| {
                 let lr = k * s.lr;
-                let outcome = train_plan(
-                    model,
-                    task,
-                    train,
-                    valid,
-                    optimizer,
-                    plan,
-                    Plan::Rate(lr),
-                    short,
-                );
+                let outcome = seed.train(Plan::Rate(lr), short);
                 progress();
                 (lr, outcome)
             })
@@ -174,7 +173,7 @@ where
     let outcomes: Vec<(String, Plan, Outcome)> = plans
         .into_par_iter()
         .map(|(name, run)| {
-            let outcome = train_plan(model, task, train, valid, optimizer, plan, run, steps);
+            let outcome = seed.train(run, steps);
             progress();
             (name, run, outcome)
         })
@@ -204,79 +203,60 @@ fn refined(candidates: &[(f64, Outcome)]) -> f64 {
         .expect("at least one candidate")
 }
 
-/// Trains one run of `plan` (a rate under the evaluation's schedule, or one-cycle over bounds)
-/// for `steps` steps from `model`'s weights with a fresh optimizer, and scores it.
-#[allow(clippy::too_many_arguments)]
-fn train_plan<M, T>(
-    model: &M,
-    task: &T,
-    train: &Batches<T::Batch>,
-    valid: &Batches<T::Batch>,
-    optimizer: &(dyn Fn() -> (ModuleOptimizer, Option<MomentumControl>) + Sync),
-    plan: &EvaluationPlan,
-    run: Plan,
-    steps: usize,
-) -> Outcome
-where
-    M: Module + Clone,
-    T: Task<M>,
-{
-    let (lr, schedule) = match run {
-        Plan::Rate(lr) => (lr, plan.schedule.config()),
-        Plan::Bounds(base, max) => (
-            max,
-            ScheduleConfig::OneCycle(OneCycleConfig {
-                max_lr: Some(max),
-                div_factor: max / base,
-                ..OneCycleConfig::default()
-            }),
-        ),
-    };
-    let mut trainer = Trainer::new(1, LrChoice::Fixed(lr), schedule);
-    // Under `--schedule one-cycle` momentum cycles, as `train` cycles it; the one-cycle(bounds)
-    // row of a constant-rate evaluation keeps it fixed (as the README's constant-rate table was
-    // measured).
-    trainer.cycle_momentum = plan.schedule == EvalSchedule::OneCycle;
-    train_once(
-        model.clone(),
-        task,
-        train,
-        valid,
-        optimizer(),
-        &trainer,
-        steps,
-    )
+/// What every run of one seed shares: the initial weights, the task and its batches, the
+/// optimizer's factory and the plan.
+struct Seed<'a, M, T: Task<M>> {
+    model: &'a M,
+    task: &'a T,
+    train: &'a Batches<T::Batch>,
+    valid: &'a Batches<T::Batch>,
+    optimizer: &'a (dyn Fn() -> (ModuleOptimizer, Option<MomentumControl>) + Sync),
+    plan: &'a EvaluationPlan,
 }
 
-/// Trains `steps` optimizer steps as one epoch of `trainer`, then scores the held-out batches. A
-/// run that fails or whose loss turns non-finite diverged (held-out loss ∞).
-fn train_once<M, T>(
-    model: M,
-    task: &T,
-    train: &Batches<T::Batch>,
-    valid: &Batches<T::Batch>,
-    (optimizer, momentum): (ModuleOptimizer, Option<MomentumControl>),
-    trainer: &Trainer,
-    steps: usize,
-) -> Outcome
-where
-    M: Module + Clone,
-    T: Task<M>,
-{
-    let mut probe = crate::task::probe(model, optimizer, train.clone(), task.clone());
-    if let Some(control) = momentum {
-        probe = probe.with_momentum_control(control);
-    }
-    let mut history = History::default();
-    let score = |m: &M| held_out_score(task, m, valid.all());
-    let fitted =
-        lrfind_burn::trainer::fit(trainer, &mut probe, steps, score, &mut (), &mut history);
-    match (fitted, history.epochs.last()) {
-        (Ok(()), Some(row)) if row.val_loss.is_finite() => Outcome {
-            val_loss: row.val_loss,
-            metric: Some(row.metric),
-        },
-        _ => Outcome::DIVERGED,
+impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
+    /// Trains `run` (a rate under the evaluation's schedule, or one-cycle over bounds) for
+    /// `steps` optimizer steps as one epoch, from the initial weights with a fresh optimizer, then
+    /// scores the held-out batches. A run that fails or whose loss turns non-finite diverged
+    /// (held-out loss ∞).
+    fn train(&self, run: Plan, steps: usize) -> Outcome {
+        let (lr, schedule) = match run {
+            Plan::Rate(lr) => (lr, self.plan.schedule.config()),
+            Plan::Bounds(base, max) => (
+                max,
+                ScheduleConfig::OneCycle(OneCycleConfig {
+                    max_lr: Some(max),
+                    div_factor: max / base,
+                    ..OneCycleConfig::default()
+                }),
+            ),
+        };
+        let mut trainer = Trainer::new(1, LrChoice::Fixed(lr), schedule);
+        // Under `--schedule one-cycle` momentum cycles, as `train` cycles it; the
+        // one-cycle(bounds) row of a constant-rate evaluation keeps it fixed (as the README's
+        // constant-rate table was measured).
+        trainer.cycle_momentum = self.plan.schedule == EvalSchedule::OneCycle;
+        let (optimizer, momentum) = (self.optimizer)();
+        let mut probe = crate::task::probe(
+            self.model.clone(),
+            optimizer,
+            self.train.clone(),
+            self.task.clone(),
+        );
+        if let Some(control) = momentum {
+            probe = probe.with_momentum_control(control);
+        }
+        let mut history = History::default();
+        let score = |m: &M| held_out_score(self.task, m, self.valid.all());
+        let fitted =
+            lrfind_burn::trainer::fit(&trainer, &mut probe, steps, score, &mut (), &mut history);
+        match (fitted, history.epochs.last()) {
+            (Ok(()), Some(row)) if row.val_loss.is_finite() => Outcome {
+                val_loss: row.val_loss,
+                metric: Some(row.metric),
+            },
+            _ => Outcome::DIVERGED,
+        }
     }
 }
 
