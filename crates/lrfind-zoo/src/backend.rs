@@ -55,16 +55,6 @@ impl Backend {
         }
     }
 
-    /// Whether this build has it.
-    pub fn built(self) -> bool {
-        match self {
-            Backend::Flex => true,
-            Backend::Cuda => cfg!(feature = "cuda"),
-            Backend::Wgpu => cfg!(feature = "wgpu"),
-            Backend::Libtorch => cfg!(feature = "tch"),
-        }
-    }
-
     /// Its device with automatic differentiation, or why this build cannot give it.
     pub fn device(self) -> Result<Device, NotBuilt> {
         match self {
@@ -91,8 +81,12 @@ mod tests {
     #[test]
     fn flex_is_always_built_and_the_others_only_with_their_feature() {
         assert!(Backend::Flex.device().is_ok());
-        for b in [Backend::Cuda, Backend::Wgpu, Backend::Libtorch] {
-            if !b.built() {
+        for (b, built) in [
+            (Backend::Cuda, cfg!(feature = "cuda")),
+            (Backend::Wgpu, cfg!(feature = "wgpu")),
+            (Backend::Libtorch, cfg!(feature = "tch")),
+        ] {
+            if !built {
                 let e = b.device().unwrap_err();
                 assert!(e
                     .to_string()
