@@ -483,27 +483,13 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_column_and_value() {
+        // A blank line still counts in the line number.
+        for (text, line) in [("x,y\n1,2\n1,oops\n", 3), ("x,y\n1,2\n\n1,oops\n", 4)] {
+            let e = read_csv(csv(text).path(), "x", TargetKind::Auto).unwrap_err();
+            let expected = format!("line {line}, column \"y\": \"oops\" is not a number");
+            assert!(e.to_string().ends_with(&expected), "{e}");
+        }
         let f = csv("x,y\n1,2\n1,oops\n");
-        let e = read_csv(f.path(), "x", TargetKind::Auto).unwrap_err();
-        assert!(
-            e.to_string()
-                .ends_with("line 3, column \"y\": \"oops\" is not a number"),
-            "{e}"
-        );
-        let f = csv("x,y\n1,2\n\n1,oops\n");
-        let e = read_csv(f.path(), "x", TargetKind::Auto).unwrap_err();
-        assert!(
-            e.to_string()
-                .ends_with("line 4, column \"y\": \"oops\" is not a number"),
-            "{e}"
-        );
-        let f = csv("x,y\n1,2\n1,oops\n");
-        let e = read_csv(f.path(), "x", TargetKind::Auto).unwrap_err();
-        assert!(
-            e.to_string()
-                .ends_with("line 3, column \"y\": \"oops\" is not a number"),
-            "{e}"
-        );
         let e = read_csv(f.path(), "z", TargetKind::Auto).unwrap_err();
         assert!(
             e.to_string()
