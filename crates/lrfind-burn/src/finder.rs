@@ -1,6 +1,6 @@
 //! The range test on burn-train's own types: a model that implements [`TrainStep`] (its output
 //! adapting to [`LossInput`], as burn's `ClassificationOutput`, `RegressionOutput` and
-//! `SequenceOutput` do), a [`ModuleOptimizer`] and a [`DataLoader`] from `DataLoaderBuilder` —
+//! `SequenceOutput` do), a [`ModuleOptimizer`] (or any [`ModuleStep`]) and a [`DataLoader`] from `DataLoaderBuilder` —
 //! no loss closure, no batch source to write.
 //!
 //! ```text
@@ -14,10 +14,13 @@
 //! or an interruption.
 
 use crate::batches::Batches;
+use crate::optim::ModuleStep;
 use burn::data::dataloader::{DataLoader, Progress as LoaderProgress};
 use burn::data::dataset::DatasetError;
 use burn::module::Module;
-use burn::optim::{GradientsAccumulator, ModuleOptimizer};
+use burn::optim::GradientsAccumulator;
+#[cfg(doc)]
+use burn::optim::ModuleOptimizer;
 use burn_train::metric::{Adaptor, LossInput, LossMetric, Metric, MetricMetadata, Numeric};
 use burn_train::{InferenceStep, TrainStep};
 use lrfind::suggest::{Bounds, Suggestion};
@@ -100,10 +103,10 @@ impl LrFinder {
 
     /// Runs the range test from `model` and `optimizer` (clones of them: the caller's are left
     /// as they are) on batches of `train`.
-    pub fn run<M>(
+    pub fn run<M, Opt: ModuleStep>(
         &self,
         model: &M,
-        optimizer: &ModuleOptimizer,
+        optimizer: &Opt,
         train: &Loader<<M as TrainStep>::Input>,
     ) -> Result<LrFound, FinderError>
     where
@@ -118,10 +121,10 @@ impl LrFinder {
     /// [`LrFinder::run`] with Smith's variant — each step records the mean loss over `batches`
     /// batches of `valid` (through [`InferenceStep`], the same batches every step) instead of
     /// the training loss — and an `observer` that sees every step and may interrupt the test.
-    pub fn run_with<M, O>(
+    pub fn run_with<M, O, Opt: ModuleStep>(
         &self,
         model: &M,
-        optimizer: &ModuleOptimizer,
+        optimizer: &Opt,
         train: &Loader<<M as TrainStep>::Input>,
         valid: Option<(&Loader<<M as InferenceStep>::Input>, usize)>,
         observer: &mut O,
@@ -148,12 +151,12 @@ impl LrFinder {
         self.finish(probe, observer)
     }
 
-    fn probe<M>(
+    fn probe<M, Opt: ModuleStep>(
         &self,
         model: &M,
-        optimizer: &ModuleOptimizer,
+        optimizer: &Opt,
         train: &Loader<<M as TrainStep>::Input>,
-    ) -> Result<TrainStepProbe<M>, FinderError>
+    ) -> Result<TrainStepProbe<M, Opt>, FinderError>
     where
         M: TrainStep + Module + Clone,
         <M as TrainStep>::Input: Clone,
@@ -169,9 +172,9 @@ impl LrFinder {
         })
     }
 
-    fn finish<M, O>(
+    fn finish<M, O, Opt>(
         &self,
-        mut probe: TrainStepProbe<M>,
+        mut probe: TrainStepProbe<M, Opt>,
         observer: &mut O,
     ) -> Result<LrFound, FinderError>
     where
@@ -179,6 +182,7 @@ impl LrFinder {
         <M as TrainStep>::Input: Clone,
         <M as TrainStep>::Output: Adaptor<LossInput>,
         O: Observer,
+        Opt: ModuleStep,
     {
         let result = match lrfind::run(&mut probe, self.config, observer) {
             Ok(result) => result,
@@ -286,9 +290,9 @@ type Validation<M> = Box<dyn FnMut(&M) -> Result<f64, String>>;
 
 /// [`lrfind::Probe`] over a [`TrainStep`] model: each step runs the model's own training step
 /// (forward and backward) and the optimizer at the lr asked for.
-struct TrainStepProbe<M: TrainStep> {
+struct TrainStepProbe<M: TrainStep, Opt> {
     model: Option<M>,
-    optimizer: ModuleOptimizer,
+    optimizer: Opt,
     data: Batches<<M as TrainStep>::Input>,
     accumulate: usize,
     validation: Option<Validation<M>>,
@@ -303,13 +307,14 @@ enum StepError {
     Loss(String),
 }
 
-impl<M> lrfind::Probe for TrainStepProbe<M>
+impl<M, Opt> lrfind::Probe for TrainStepProbe<M, Opt>
 where
     M: TrainStep + Module + Clone,
     <M as TrainStep>::Input: Clone,
     <M as TrainStep>::Output: Adaptor<LossInput>,
+    Opt: ModuleStep,
 {
-    type State = (M, ModuleOptimizer, Batches<<M as TrainStep>::Input>);
+    type State = (M, Opt, Batches<<M as TrainStep>::Input>);
     type Error = StepError;
 
     fn snapshot(&mut self) -> Result<Self::State, StepError> {

@@ -1,6 +1,6 @@
 //! [`lrfind::Probe`] over a burn model, optimizer, batch source and loss.
 
-use crate::optim::MomentumControl;
+use crate::optim::{ModuleStep, MomentumControl};
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -18,10 +18,11 @@ pub enum ProbeError<E: std::error::Error + 'static> {
 }
 
 /// Training state the range test runs on: model, optimizer (with its moments and step counts),
-/// batches, and `loss(model, batch)`. Snapshots are in-memory clones, restored exactly.
-pub struct BurnProbe<M, S, F> {
+/// batches, and `loss(model, batch)`. Snapshots are in-memory clones, restored exactly. The
+/// optimizer is burn's [`ModuleOptimizer`] unless another [`ModuleStep`] is given (Prodigy).
+pub struct BurnProbe<M, S, F, O = ModuleOptimizer> {
     model: Option<M>,
-    optimizer: ModuleOptimizer,
+    optimizer: O,
     data: S,
     loss: F,
     accumulate: usize,
@@ -29,14 +30,15 @@ pub struct BurnProbe<M, S, F> {
     momentum: Option<MomentumControl>,
 }
 
-impl<M, S, F> BurnProbe<M, S, F>
+impl<M, S, F, O> BurnProbe<M, S, F, O>
 where
     M: Module + Clone,
     S: BatchSource,
     F: FnMut(&M, &S::Batch) -> Tensor<1>,
+    O: ModuleStep,
 {
     /// `loss` returns the mean loss of a batch as a one-element tensor (on an autodiff device).
-    pub fn new(model: M, optimizer: ModuleOptimizer, data: S, loss: F) -> Self {
+    pub fn new(model: M, optimizer: O, data: S, loss: F) -> Self {
         BurnProbe {
             model: Some(model),
             optimizer,
@@ -84,7 +86,7 @@ where
     }
 
     /// Hands back model, optimizer and data source.
-    pub fn into_parts(self) -> (Option<M>, ModuleOptimizer, S) {
+    pub fn into_parts(self) -> (Option<M>, O, S) {
         (self.model, self.optimizer, self.data)
     }
 
@@ -94,18 +96,19 @@ where
     }
 
     /// The optimizer with its state.
-    pub fn optimizer(&self) -> &ModuleOptimizer {
+    pub fn optimizer(&self) -> &O {
         &self.optimizer
     }
 }
 
-impl<M, S, F> lrfind::Probe for BurnProbe<M, S, F>
+impl<M, S, F, O> lrfind::Probe for BurnProbe<M, S, F, O>
 where
     M: Module + Clone,
     S: BatchSource,
     F: FnMut(&M, &S::Batch) -> Tensor<1>,
+    O: ModuleStep,
 {
-    type State = (M, ModuleOptimizer, S);
+    type State = (M, O, S);
     type Error = ProbeError<S::Error>;
 
     fn snapshot(&mut self) -> Result<Self::State, Self::Error> {

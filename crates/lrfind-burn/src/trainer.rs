@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+use crate::optim::ModuleStep;
 use crate::probe::{BurnProbe, ProbeError};
 use burn::module::Module;
 use burn::prelude::*;
@@ -25,9 +26,9 @@ use lrfind::{BatchSource, HeldOutScore, Trainer};
 /// Trains `probe`'s model with `trainer` for its epochs of `steps_per_epoch` optimizer steps,
 /// scoring the model with `score` after each epoch; `history` holds what was recorded, also
 /// when an error stops the run. The trained model is `probe.model()` afterwards.
-pub fn fit<M, S, F, O>(
+pub fn fit<M, S, F, O, Opt>(
     trainer: &Trainer,
-    probe: &mut BurnProbe<M, S, F>,
+    probe: &mut BurnProbe<M, S, F, Opt>,
     steps_per_epoch: usize,
     mut score: impl FnMut(&M) -> HeldOutScore,
     observer: &mut O,
@@ -38,11 +39,12 @@ where
     S: BatchSource,
     F: FnMut(&M, &S::Batch) -> Tensor<1>,
     O: TrainObserver + ?Sized,
+    Opt: ModuleStep,
 {
     trainer.fit(
         probe,
         steps_per_epoch,
-        |p: &BurnProbe<M, S, F>| p.model().map(&mut score),
+        |p: &BurnProbe<M, S, F, Opt>| p.model().map(&mut score),
         observer,
         history,
     )

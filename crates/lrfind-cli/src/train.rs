@@ -37,7 +37,8 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
     /// The rate: a number, or `auto` to run the range test first and take its suggestion
-    /// (cyclic takes the bounds, one-cycle takes the suggestion as max_lr).
+    /// (cyclic takes the bounds, one-cycle takes the suggestion as max_lr; with
+    /// `--optimizer prodigy`, `auto` is 1 and no range test runs).
     #[arg(long, default_value = "auto", value_parser = parse_lr)]
     pub lr: LrChoice,
     /// The suggestion `--lr auto` and re-finds take (default: lrfind's recommended method).
@@ -116,7 +117,7 @@ impl Args {
         };
         Trainer {
             epochs: self.epochs,
-            lr: self.lr,
+            lr: self.lr_choice(),
             schedule,
             refind,
             range_test: self.range.config(),
@@ -124,6 +125,15 @@ impl Args {
             analysis: self.suggest.options(Smoothing::None, None),
             method: self.method.unwrap_or(lrfind::DEFAULT_METHOD),
             cycle_momentum: !self.no_cycle_momentum,
+        }
+    }
+
+    /// `--lr`, where `auto` means 1 for a learning-rate-free optimizer (Prodigy): it sets its own
+    /// step size, so no range test runs.
+    pub fn lr_choice(&self) -> LrChoice {
+        match self.lr {
+            LrChoice::Auto if self.task.optimizer.learning_rate_free() => LrChoice::Fixed(1.0),
+            lr => lr,
         }
     }
 

@@ -279,3 +279,24 @@ fn every_rules_refind_on_trained_weights_lands_within_a_decade_of_the_recommende
         );
     }
 }
+
+#[test]
+fn prodigy_trains_at_lr_1_without_a_range_test() {
+    let dir = tempfile::tempdir().unwrap();
+    lrfind()
+        .args(["train", "--optimizer", "prodigy", "--schedule", "cosine"])
+        .args(["--epochs", "2", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let h = read_json(&dir.path().join("history.json"));
+    // `--lr auto` with a learning-rate-free optimizer: lr 1, no range test.
+    assert_eq!(h["refinds"].as_array().unwrap().len(), 0);
+    assert!(!dir.path().join("lr_find_0.json").exists());
+    let lr = numbers(&h["steps"]["lr"]);
+    assert_eq!(lr[0], 1.0);
+    let epochs = h["epochs"].as_array().unwrap();
+    let accuracy = epochs[1]["val_accuracy"].as_f64().unwrap();
+    // Prodigy finds its own step size: digits are learnt in two epochs (chance is 10%).
+    assert!(accuracy > 0.85, "validation accuracy {accuracy}");
+}

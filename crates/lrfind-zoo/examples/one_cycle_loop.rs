@@ -9,7 +9,7 @@ use burn::prelude::*;
 use lrfind::schedule::{OneCycle, OneCycleOptions};
 use lrfind::Metric;
 use lrfind::{analyze, Method, RangeTestConfig};
-use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
+use lrfind_burn::optim::{ModuleStep, OptimizerKind, OptimizerOptions};
 use lrfind_burn::BurnScheduler;
 use lrfind_zoo::data::{digits, BatchSource};
 use lrfind_zoo::model::{seeded, Mlp};

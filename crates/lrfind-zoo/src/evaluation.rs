@@ -4,14 +4,13 @@
 
 use crate::task::{held_out_score, Task};
 use burn::module::Module;
-use burn::optim::ModuleOptimizer;
 use lrfind::regret::{Outcome, SeedRuns};
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
 use lrfind::training::History;
 use lrfind::{
     analyze, AnalyzeError, AnalyzeOptions, LrChoice, Method, RangeTestConfig, RunError, Trainer,
 };
-use lrfind_burn::optim::MomentumControl;
+use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::Batches;
 use rayon::prelude::*;
@@ -66,14 +65,18 @@ fn point_rules() -> impl Iterator<Item = Method> {
     Method::ALL.into_iter().filter(|m| *m != Method::Bounds)
 }
 
-/// The names of the rows an evaluation reports, in order: every point rule, [`REFINED`], then
-/// [`ONE_CYCLE_BOUNDS`].
+/// The names of the rows an evaluation reports, in order: every point rule, [`REFINED`],
+/// [`ONE_CYCLE_BOUNDS`], then [`LR_FREE`].
 pub fn rule_names() -> Vec<String> {
     point_rules()
         .map(|m| m.name().to_string())
-        .chain([REFINED.to_string(), ONE_CYCLE_BOUNDS.to_string()])
+        .chain([REFINED, ONE_CYCLE_BOUNDS, LR_FREE].map(String::from))
         .collect()
 }
+
+/// The label of the baseline that needs no finder: Prodigy (prodigyopt's defaults) at lr 1 under
+/// the evaluation's schedule, from the same weights — whatever optimizer the task names.
+pub const LR_FREE: &str = "prodigy(lr=1)";
 
 /// The label of the refined recommendation: from the same weights, each of [`REFINE_FACTORS`] ×
 /// the recommended rate trains [`REFINE_SHARE`] of the run, and the one with the lowest held-out
@@ -105,6 +108,8 @@ pub enum EvaluationError {
 enum Plan {
     Rate(f64),
     Bounds(f64, f64),
+    /// Prodigy at this lr (its multiplier of the estimated step size).
+    LrFree(f64),
 }
 
 /// Runs one seed of `plan` from `model` (restored after the range test): the grid and every
@@ -115,7 +120,7 @@ pub fn evaluate_seed<M, T>(
     task: &T,
     train: &Batches<T::Batch>,
     valid: &Batches<T::Batch>,
-    optimizer: &(dyn Fn() -> (ModuleOptimizer, Option<MomentumControl>) + Sync),
+    optimizer: &(dyn Fn() -> (BuiltOptimizer, Option<MomentumControl>) + Sync),
     plan: &EvaluationPlan,
     progress: &(dyn Fn() + Sync),
 ) -> Result<SeedRuns, EvaluationError>
@@ -170,6 +175,7 @@ where
             Plan::Bounds(b.base_lr, b.max_lr),
         ));
     }
+    plans.push((LR_FREE.to_string(), Plan::LrFree(1.0)));
     let outcomes: Vec<(String, Plan, Outcome)> = plans
         .into_par_iter()
         .map(|(name, run)| {
@@ -183,7 +189,9 @@ where
     for (name, run, outcome) in outcomes {
         match (name.as_str(), run) {
             ("grid", _) => grid.push(outcome),
-            (_, Plan::Rate(lr)) | (_, Plan::Bounds(_, lr)) => rules.push((name, lr, outcome)),
+            (_, Plan::Rate(lr) | Plan::Bounds(_, lr) | Plan::LrFree(lr)) => {
+                rules.push((name, lr, outcome))
+            }
         }
     }
     Ok(SeedRuns {
@@ -210,18 +218,19 @@ struct Seed<'a, M, T: Task<M>> {
     task: &'a T,
     train: &'a Batches<T::Batch>,
     valid: &'a Batches<T::Batch>,
-    optimizer: &'a (dyn Fn() -> (ModuleOptimizer, Option<MomentumControl>) + Sync),
+    optimizer: &'a (dyn Fn() -> (BuiltOptimizer, Option<MomentumControl>) + Sync),
     plan: &'a EvaluationPlan,
 }
 
 impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
-    /// Trains `run` (a rate under the evaluation's schedule, or one-cycle over bounds) for
-    /// `steps` optimizer steps as one epoch, from the initial weights with a fresh optimizer, then
+    /// Trains `run` (a rate under the evaluation's schedule, one-cycle over bounds, or Prodigy
+    /// under the schedule) for `steps` optimizer steps as one epoch, from the initial weights with
+    /// a fresh optimizer, then
     /// scores the held-out batches. A run that fails or whose loss turns non-finite diverged
     /// (held-out loss ∞).
     fn train(&self, run: Plan, steps: usize) -> Outcome {
         let (lr, schedule) = match run {
-            Plan::Rate(lr) => (lr, self.plan.schedule.config()),
+            Plan::Rate(lr) | Plan::LrFree(lr) => (lr, self.plan.schedule.config()),
             Plan::Bounds(base, max) => (
                 max,
                 ScheduleConfig::OneCycle(OneCycleConfig {
@@ -236,7 +245,10 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
         // one-cycle(bounds) row of a constant-rate evaluation keeps it fixed (as the README's
         // constant-rate table was measured).
         trainer.cycle_momentum = self.plan.schedule == EvalSchedule::OneCycle;
-        let (optimizer, momentum) = (self.optimizer)();
+        let (optimizer, momentum) = match run {
+            Plan::LrFree(_) => OptimizerKind::Prodigy.build_cycling(Default::default()),
+            _ => (self.optimizer)(),
+        };
         let mut probe = crate::task::probe(
             self.model.clone(),
             optimizer,

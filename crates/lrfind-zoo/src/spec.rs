@@ -254,7 +254,7 @@ impl TaskSpec {
     }
 
     /// The optimizer, fresh.
-    pub fn build_optimizer(&self) -> burn::optim::ModuleOptimizer {
+    pub fn build_optimizer(&self) -> lrfind_burn::optim::BuiltOptimizer {
         self.optimizer.build(self.optimizer_options())
     }
 

@@ -3,9 +3,9 @@
 use crate::data::{ClassBatch, RegBatch, TextBatch};
 use crate::model::{CharLm, Classifier, Mlp};
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig, MseLoss, Reduction};
-use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use lrfind::{BatchSource, HeldOutScore, Metric};
+use lrfind_burn::optim::ModuleStep;
 use lrfind_burn::BurnProbe;
 
 /// Sums over held-out batches; [`Score::mean_loss`] and [`Task::metric`] turn them into means.
@@ -172,16 +172,17 @@ impl Task<CharLm> for NextChar {
 }
 
 /// A range-test probe that trains `model` with `optimizer` on `data`, minimising `task`'s loss.
-pub fn probe<M, T, S>(
+pub fn probe<M, T, S, O>(
     model: M,
-    optimizer: ModuleOptimizer,
+    optimizer: O,
     data: S,
     task: T,
-) -> BurnProbe<M, S, impl FnMut(&M, &T::Batch) -> Tensor<1>>
+) -> BurnProbe<M, S, impl FnMut(&M, &T::Batch) -> Tensor<1>, O>
 where
     M: Module + Clone,
     T: Task<M>,
     S: BatchSource<Batch = T::Batch>,
+    O: ModuleStep,
 {
     BurnProbe::new(model, optimizer, data, move |m: &M, b: &T::Batch| {
         task.loss(m, b)

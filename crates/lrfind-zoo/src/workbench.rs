@@ -14,6 +14,7 @@ use burn::tensor::Bytes;
 use lrfind::regret::SeedRuns;
 use lrfind::training::{Checkpoint, Halt, History, TrainError, TrainObserver, TrainState};
 use lrfind::{HeldOutScore, Observer, RangeTestConfig, RangeTestResult, RunError, Trainer};
+use lrfind_burn::optim::{BuiltOptimizer, ModuleStep};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::{seeded, Batches};
 use lrfind_data::table::{self, Split};
@@ -156,9 +157,7 @@ where
                 let record =
                     ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model)).map_err(failed)?;
                 model = model.try_load_record(record).map_err(failed)?;
-                optimizer = optimizer
-                    .from_bytes(Bytes::from_bytes_vec(c.optimizer))
-                    .map_err(failed)?;
+                optimizer = optimizer.load_bytes(c.optimizer).map_err(failed)?;
                 Some(c.state)
             }
             None => None,
@@ -173,7 +172,7 @@ where
                 return Ok(());
             };
             let fail = |e: burn::store::RecordError| Halt::Fail(Box::new(e));
-            let probe: &lrfind_burn::BurnProbe<M, _, _> = p;
+            let probe: &lrfind_burn::BurnProbe<M, _, _, BuiltOptimizer> = p;
             let model = probe
                 .model()
                 .ok_or_else(|| Halt::Fail("the model is gone".into()))?;
@@ -181,12 +180,12 @@ where
                 state: s.clone(),
                 config: config.clone(),
                 model: model_bytes(model).map_err(fail)?,
-                optimizer: probe.optimizer().into_bytes().map_err(fail)?.to_vec(),
+                optimizer: probe.optimizer().to_bytes().map_err(fail)?,
             })
         };
         // No held-out batches: no score, and the trainer stops with `NoScore`.
         let (task, valid) = (&self.task, &self.valid);
-        let score = |p: &lrfind_burn::BurnProbe<M, _, _>| {
+        let score = |p: &lrfind_burn::BurnProbe<M, _, _, BuiltOptimizer>| {
             Some(held_out_score(task, p.model()?, valid.as_ref()?.all()))
         };
         trainer.fit_resumable(

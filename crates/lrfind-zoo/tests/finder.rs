@@ -8,12 +8,12 @@ use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::InMemDataset;
 use burn::lr_scheduler::LrScheduler;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::ModuleOptimizer;
+use burn::optim::AdamWConfig;
 use burn::prelude::*;
 use burn_train::{ClassificationOutput, InferenceStep, Learner, TrainOutput, TrainStep};
 use lrfind::schedule::{OneCycle, OneCycleOptions};
 use lrfind::{NoRecommendation, RangeTestConfig, StopReason};
-use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
+use lrfind_burn::optim::{ModuleStep, OptimizerKind, OptimizerOptions};
 use lrfind_burn::{scheduler, BurnScheduler, FinderError, LrFinder};
 use lrfind_zoo::data::ClassBatch;
 use lrfind_zoo::model::{seeded, Mlp};
@@ -99,13 +99,13 @@ fn net(seed: u64) -> Net {
 /// Trains `steps` steps at lr 1e-3 through the model's own `TrainStep`.
 fn train(
     mut model: Net,
-    optimizer: &mut ModuleOptimizer,
+    optimizer: &mut impl ModuleStep,
     data: &Arc<dyn DataLoader<ClassBatch>>,
     steps: usize,
 ) -> Net {
     for batch in data.iter().take(steps) {
         let output = TrainStep::step(&model, batch.unwrap());
-        model = optimizer.step(1e-3, model, output.grads);
+        model = ModuleStep::step(optimizer, 1e-3, model, output.grads);
     }
     model
 }
@@ -235,7 +235,8 @@ fn validation_and_accumulation_change_what_is_recorded() {
 #[test]
 fn a_refind_mid_learner_loop_restarts_the_burn_scheduler() {
     let data = loader(None);
-    let optimizer = || OptimizerKind::AdamW.build(OptimizerOptions::default());
+    // What a burn user holds: burn's own optimizer, as burn's Learner takes it.
+    let optimizer = || AdamWConfig::new().init();
     let found = LrFinder::default()
         .run(&net(3), &optimizer(), &data)
         .unwrap();

@@ -1,15 +1,86 @@
-//! Optimizers by name, with PyTorch's defaults where burn's differ.
+//! Optimizers by name, with PyTorch's defaults where burn's differ, and the seam every probe
+//! steps through: [`ModuleStep`], an optimizer of a whole module — burn's [`ModuleOptimizer`]
+//! or [`Prodigy`], whose step size depends on every parameter at once.
 
+use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
-    AdaGradConfig, AdamConfig, AdamWConfig, ModuleOptimizer, RmsPropConfig, SgdConfig,
+    AdaGradConfig, AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, RmsPropConfig,
+    SgdConfig,
 };
 use burn::optim::{LearningRate, Optimizer};
-use burn::tensor::{Device, Tensor};
+use burn::store::RecordError;
+use burn::tensor::{Bytes, Device, Tensor};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
+
+mod prodigy;
+pub use prodigy::{Prodigy, ProdigyConfig};
+
+/// An optimizer of a whole module: one step moves every parameter that has a gradient. Clones
+/// are snapshots (a range test restores one); the bytes are a checkpoint's.
+pub trait ModuleStep: Clone {
+    /// One step at `lr` from `grads`.
+    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> M;
+    /// The state (moments, step counts) as bytes.
+    fn to_bytes(&self) -> Result<Vec<u8>, RecordError>;
+    /// This optimizer with the state `bytes` (from [`ModuleStep::to_bytes`] of one built alike).
+    fn load_bytes(self, bytes: Vec<u8>) -> Result<Self, RecordError>;
+}
+
+impl ModuleStep for ModuleOptimizer {
+    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
+        ModuleOptimizer::step(self, lr, module, grads)
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>, RecordError> {
+        Ok(self.into_bytes()?.to_vec())
+    }
+
+    fn load_bytes(self, bytes: Vec<u8>) -> Result<Self, RecordError> {
+        self.from_bytes(Bytes::from_bytes_vec(bytes))
+    }
+}
+
+/// An optimizer [`OptimizerKind::build`] made: one of burn's, or Prodigy.
+#[derive(Clone)]
+pub enum BuiltOptimizer {
+    /// Burn's per-parameter optimizers (AdamW, Adam, SGD, RMSprop, AdaGrad).
+    Burn(ModuleOptimizer),
+    /// Prodigy.
+    Prodigy(Prodigy),
+}
+
+impl From<ModuleOptimizer> for BuiltOptimizer {
+    fn from(o: ModuleOptimizer) -> Self {
+        BuiltOptimizer::Burn(o)
+    }
+}
+
+impl ModuleStep for BuiltOptimizer {
+    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
+        match self {
+            BuiltOptimizer::Burn(o) => ModuleStep::step(o, lr, module, grads),
+            BuiltOptimizer::Prodigy(o) => o.step(lr, module, grads),
+        }
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>, RecordError> {
+        match self {
+            BuiltOptimizer::Burn(o) => o.to_bytes(),
+            BuiltOptimizer::Prodigy(o) => o.to_bytes(),
+        }
+    }
+
+    fn load_bytes(self, bytes: Vec<u8>) -> Result<Self, RecordError> {
+        Ok(match self {
+            BuiltOptimizer::Burn(o) => BuiltOptimizer::Burn(o.load_bytes(bytes)?),
+            BuiltOptimizer::Prodigy(o) => BuiltOptimizer::Prodigy(o.load_bytes(bytes)?),
+        })
+    }
+}
 
 /// The optimizers `lrfind` offers by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +99,8 @@ pub enum OptimizerKind {
     /// AdaGrad.
     #[cfg_attr(feature = "clap", value(name = "adagrad"))]
     AdaGrad,
+    /// Prodigy (learning-rate free: train it at lr 1; prodigyopt's defaults).
+    Prodigy,
 }
 
 /// Hyper-parameters besides the lr. `None` takes PyTorch's default for the optimizer.
@@ -45,9 +118,10 @@ impl OptimizerKind {
     /// Builds the optimizer with PyTorch's defaults (burn differs: SGD dampening 0.1, Adam ε 1e-5,
     /// AdamW weight decay 1e-4, RMSProp momentum 0.9): ε 1e-8 for Adam/AdamW/RMSProp,
     /// 1e-10 for AdaGrad, AdamW weight decay 0.01, SGD momentum dampening 0.
-    pub fn build(self, o: OptimizerOptions) -> ModuleOptimizer {
+    /// Prodigy: prodigyopt's defaults (β 0.9/0.999, no weight decay unless given).
+    pub fn build(self, o: OptimizerOptions) -> BuiltOptimizer {
         let momentum = self.default_momentum(o);
-        match self {
+        BuiltOptimizer::Burn(match self {
             OptimizerKind::AdamW => adamw(o, momentum).init(),
             OptimizerKind::Adam => adam(o, momentum).init(),
             OptimizerKind::Sgd => sgd(o, momentum).init(),
@@ -56,29 +130,38 @@ impl OptimizerKind {
                 .with_epsilon(1e-10)
                 .with_weight_decay(weight_decay(o.weight_decay.unwrap_or(0.0)))
                 .init(),
-        }
+            OptimizerKind::Prodigy => return BuiltOptimizer::Prodigy(prodigy(o, momentum)),
+        })
     }
 
     /// As [`OptimizerKind::build`], with a handle that sets its momentum (SGD, RMSprop) or β1
     /// (Adam, AdamW) between steps, as PyTorch's `OneCycleLR`/`CyclicLR` do with
     /// `cycle_momentum`. Until it is set, and whenever it is set to the built value, the optimizer
     /// is [`OptimizerKind::build`]'s to the bit. AdaGrad has no momentum: no handle.
-    pub fn build_cycling(self, o: OptimizerOptions) -> (ModuleOptimizer, Option<MomentumControl>) {
+    pub fn build_cycling(self, o: OptimizerOptions) -> (BuiltOptimizer, Option<MomentumControl>) {
         let m = self.default_momentum(o);
         let (optimizer, control) = match self {
+            OptimizerKind::Prodigy => {
+                let optimizer = prodigy(o, m);
+                let beta1 = optimizer.beta1_handle();
+                let control = MomentumControl(Arc::new(move |m| {
+                    *beta1.write().unwrap_or_else(|p| p.into_inner()) = m;
+                }));
+                return (BuiltOptimizer::Prodigy(optimizer), Some(control));
+            }
             OptimizerKind::AdamW => cycled(move |b| adamw(o, b).build(), m),
             OptimizerKind::Adam => cycled(move |b| adam(o, b).build(), m),
             OptimizerKind::Sgd => cycled(move |b| sgd(o, b).build(), m),
             OptimizerKind::RmsProp => cycled(move |b| rmsprop(o, b).build(), m),
             OptimizerKind::AdaGrad => return (self.build(o), None),
         };
-        (optimizer, Some(control))
+        (BuiltOptimizer::Burn(optimizer), Some(control))
     }
 
     /// The momentum (β1 for Adam and AdamW) it is built with: PyTorch's default, or the given one.
     fn default_momentum(self, o: OptimizerOptions) -> f64 {
         match self {
-            OptimizerKind::AdamW | OptimizerKind::Adam => 0.9,
+            OptimizerKind::AdamW | OptimizerKind::Adam | OptimizerKind::Prodigy => 0.9,
             _ => o.momentum.unwrap_or(0.0),
         }
     }
@@ -91,16 +174,23 @@ impl OptimizerKind {
             OptimizerKind::Sgd => "sgd",
             OptimizerKind::RmsProp => "rmsprop",
             OptimizerKind::AdaGrad => "adagrad",
+            OptimizerKind::Prodigy => "prodigy",
         }
     }
 
+    /// Whether it sets its own step size (train it at lr 1, no finder needed).
+    pub fn learning_rate_free(self) -> bool {
+        self == OptimizerKind::Prodigy
+    }
+
     /// Every optimizer.
-    pub const ALL: [OptimizerKind; 5] = [
+    pub const ALL: [OptimizerKind; 6] = [
         OptimizerKind::AdamW,
         OptimizerKind::Adam,
         OptimizerKind::Sgd,
         OptimizerKind::RmsProp,
         OptimizerKind::AdaGrad,
+        OptimizerKind::Prodigy,
     ];
 }
 
@@ -117,7 +207,7 @@ impl FromStr for OptimizerKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                format!("unknown optimizer '{s}' (expected adamw, adam, sgd, rmsprop or adagrad)")
+                format!("unknown optimizer '{s}' (expected adamw, adam, sgd, rmsprop, adagrad or prodigy)")
             })
     }
 }
@@ -153,6 +243,15 @@ fn sgd(o: OptimizerOptions, momentum: f64) -> SgdConfig {
     SgdConfig::new()
         .with_momentum(m)
         .with_weight_decay(weight_decay(o.weight_decay.unwrap_or(0.0)))
+}
+
+/// Prodigy with β1 `beta_1` and weight decay 0 unless given (prodigyopt's).
+fn prodigy(o: OptimizerOptions, beta_1: f64) -> Prodigy {
+    let config = ProdigyConfig {
+        weight_decay: o.weight_decay.unwrap_or(0.0),
+        ..ProdigyConfig::default()
+    };
+    Prodigy::new(config, beta_1)
 }
 
 /// RMSprop with `momentum` and ε 1e-8 (PyTorch's).
