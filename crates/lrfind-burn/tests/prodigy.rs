@@ -22,11 +22,7 @@ impl Net {
 }
 
 fn matrix(v: &Value) -> Vec<Vec<f32>> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(vector)
-        .collect()
+    v.as_array().unwrap().iter().map(vector).collect()
 }
 
 fn vector(v: &Value) -> Vec<f32> {

@@ -96,6 +96,44 @@ impl Show<'_> {
                     eprintln!("{}", History::table_row(row));
                 }
             }
+            Event::RefineStep {
+                epoch,
+                candidate,
+                of,
+                step,
+                steps,
+            } => {
+                if step == 0 {
+                    self.bar = report::progress_bar(steps as u64);
+                    self.bar.set_prefix(format!(
+                        "epoch {epoch}: refining, candidate {}/{of}",
+                        candidate + 1
+                    ));
+                }
+                self.bar.set_position(step as u64 + 1);
+                if self.stop.load(Ordering::SeqCst) {
+                    self.bar.finish_and_clear();
+                    return Err(Halt::Interrupt);
+                }
+            }
+            Event::Refined {
+                epoch,
+                candidates,
+                lr,
+            } => {
+                self.bar.finish_and_clear();
+                if table {
+                    let tried: Vec<String> = candidates
+                        .iter()
+                        .map(|c| format!("{:.2e} → {:.4}", c.lr, c.val_loss))
+                        .collect();
+                    eprintln!(
+                        "epoch {epoch}: refined over {} candidates (lr → held-out loss: {}) → {lr:.3e}",
+                        candidates.len(),
+                        tried.join(", ")
+                    );
+                }
+            }
             Event::Refound { .. } => {}
         }
         Ok(())

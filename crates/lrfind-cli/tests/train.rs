@@ -300,3 +300,62 @@ fn prodigy_trains_at_lr_1_without_a_range_test() {
     // Prodigy finds its own step size: digits are learnt in two epochs (chance is 10%).
     assert!(accuracy > 0.85, "validation accuracy {accuracy}");
 }
+
+#[test]
+fn refine_trains_candidates_restores_the_state_and_takes_evaluates_refined_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train");
+    lrfind()
+        .args(["train", "--refine", "5", "--schedule", "constant"])
+        .args(["--epochs", "5", "--out"])
+        .arg(&train)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("refined over 5 candidates"));
+    let h = read_json(&train.join("history.json"));
+    let refind = &h["refinds"][0];
+    let lr = refind["suggestion"].as_f64().unwrap();
+    let candidates = refind["refine"].as_array().unwrap();
+    assert_eq!(candidates.len(), 5);
+    let at = |c: &Value| (c["lr"].as_f64().unwrap(), c["val_loss"].as_f64().unwrap());
+    let (middle, _) = at(&candidates[2]);
+    for (i, c) in candidates.iter().enumerate() {
+        let ratio = at(c).0 / middle;
+        assert!(
+            (ratio - [0.25, 0.5, 1.0, 2.0, 4.0][i]).abs() < 1e-12,
+            "{ratio}"
+        );
+    }
+    let (best_lr, best_loss) = candidates
+        .iter()
+        .map(at)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+    assert_eq!(lr, best_lr, "the lowest held-out loss wins");
+    // Each candidate trained a fifth of the 5 epochs (one epoch) from the restored start, on the
+    // same batches: the run's first epoch at the winning rate is the winner's run, to the bit.
+    assert_eq!(h["epochs"][0]["val_loss"].as_f64().unwrap(), best_loss);
+    // It is the rate `evaluate` measured as consensus+refine (same seed, same 5 epochs).
+    let eval = dir.path().join("eval");
+    let out = lrfind()
+        .args([
+            "evaluate",
+            "--epochs",
+            "5",
+            "--seeds",
+            "1",
+            "--grid-points",
+            "2",
+        ])
+        .args(["--format", "json", "--out"])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let refined = e["methods"]["consensus+refine"]["lr"].as_f64().unwrap();
+    assert!(
+        (refined - lr).abs() <= 1e-12 * lr,
+        "evaluate {refined} vs train {lr}"
+    );
+}

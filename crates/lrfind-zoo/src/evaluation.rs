@@ -4,6 +4,7 @@
 
 use crate::task::{held_out_score, Task};
 use burn::module::Module;
+use lrfind::refine::{self, Candidate, Refine};
 use lrfind::regret::{Outcome, SeedRuns};
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
 use lrfind::training::History;
@@ -78,16 +79,10 @@ pub fn rule_names() -> Vec<String> {
 /// the evaluation's schedule, from the same weights — whatever optimizer the task names.
 pub const LR_FREE: &str = "prodigy(lr=1)";
 
-/// The label of the refined recommendation: from the same weights, each of [`REFINE_FACTORS`] ×
-/// the recommended rate trains [`REFINE_SHARE`] of the run, and the one with the lowest held-out
-/// loss is trained in full.
+/// The label of the refined recommendation ([`lrfind::refine`] with its defaults, as
+/// `train --refine 5`): from the same weights, each of ¼…4 × the recommended rate trains a fifth
+/// of the run, and the one with the lowest held-out loss is trained in full.
 pub const REFINED: &str = "consensus+refine";
-
-/// The multiples of the recommended rate a refinement tries (a factor 2 apart, 16× in all).
-pub const REFINE_FACTORS: [f64; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
-
-/// The share of the run each candidate trains: 5 × 1/5 is one run's steps, 1/17 of a 17-point grid.
-pub const REFINE_SHARE: f64 = 0.2;
 
 /// The label of one-cycle trained over the bounds (max_lr, div_factor = max_lr / base_lr).
 pub const ONE_CYCLE_BOUNDS: &str = "one-cycle(bounds)";
@@ -157,17 +152,19 @@ where
         }
     }
     if let Some(s) = analysis.suggestion(lrfind::DEFAULT_METHOD) {
-        let short = ((steps as f64 * REFINE_SHARE).ceil() as usize).max(1);
-        let candidates: Vec<(f64, Outcome)> = REFINE_FACTORS
-            .par_iter()
-            .map(|&k| {
+        let refine = Refine::default();
+        let short = refine.steps(steps);
+        let candidates: Vec<Candidate> = refine::factors(refine.candidates)
+            .into_par_iter()
+            .map(|k| {
                 let lr = k * s.lr;
-                let outcome = seed.train(Plan::Rate(lr), short);
+                let val_loss = seed.train(Plan::Rate(lr), short).val_loss;
                 progress();
-                (lr, outcome)
+                Candidate { lr, val_loss }
             })
             .collect();
-        plans.push((REFINED.to_string(), Plan::Rate(refined(&candidates))));
+        let lr = refine::pick(&candidates).expect("at least one candidate");
+        plans.push((REFINED.to_string(), Plan::Rate(lr)));
     }
     if let Some(b) = analysis.bounds() {
         plans.push((
@@ -200,15 +197,6 @@ where
         finder_steps: result.curve.len(),
         steps_per_epoch,
     })
-}
-
-/// The candidate rate with the lowest held-out loss (a diverged run's is ∞; the first on ties).
-fn refined(candidates: &[(f64, Outcome)]) -> f64 {
-    candidates
-        .iter()
-        .min_by(|a, b| a.1.val_loss.total_cmp(&b.1.val_loss))
-        .map(|(lr, _)| *lr)
-        .expect("at least one candidate")
 }
 
 /// What every run of one seed shares: the initial weights, the task and its batches, the
@@ -269,26 +257,5 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
             },
             _ => Outcome::DIVERGED,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_refinement_takes_the_candidate_with_the_lowest_held_out_loss() {
-        let run = |val_loss| Outcome {
-            val_loss,
-            metric: None,
-        };
-        let candidates = [
-            (1e-3, run(0.5)),
-            (2e-3, run(0.3)),
-            (4e-3, Outcome::DIVERGED),
-            (8e-3, run(0.3)),
-        ];
-        assert_eq!(refined(&candidates), 2e-3);
-        assert_eq!(refined(&[(1.0, Outcome::DIVERGED), (2.0, run(9.0))]), 2.0);
     }
 }

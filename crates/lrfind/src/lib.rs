@@ -39,6 +39,7 @@ pub mod plot;
 pub mod probe;
 pub mod ramp;
 pub mod range_test;
+pub mod refine;
 pub mod regret;
 pub mod schedule;
 pub mod smooth;

@@ -2,6 +2,7 @@
 //! range test's choice, and how the run ended — as JSON and CSV.
 
 use crate::metric::Metric;
+use crate::refine::Candidate;
 use crate::Method;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -24,7 +25,7 @@ pub struct EpochRow {
 }
 
 /// One range test during training and the rate it gave.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefindRecord {
     /// The epoch it ran before.
     pub epoch: usize,
@@ -34,6 +35,9 @@ pub struct RefindRecord {
     pub lr: f64,
     /// Optimizer steps trained before it.
     pub step: usize,
+    /// The refinement's candidates (`Trainer::refine`), when it ran: `lr` is the winner's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Candidate>,
 }
 
 /// How a run ended.
@@ -97,10 +101,16 @@ impl History {
                 v[r.metric.key()] = json!(r.metric.value());
                 v
             }).collect::<Vec<_>>(),
-            "refinds": self.refinds.iter().map(|r| json!({
-                "epoch": r.epoch, "suggestion": r.lr, "method": r.method.name(), "step": r.step,
-                "lr_find": format!("{}.json", range_test_stem(r.epoch)),
-            })).collect::<Vec<_>>(),
+            "refinds": self.refinds.iter().map(|r| {
+                let mut v = json!({
+                    "epoch": r.epoch, "suggestion": r.lr, "method": r.method.name(),
+                    "step": r.step, "lr_find": format!("{}.json", range_test_stem(r.epoch)),
+                });
+                if !r.candidates.is_empty() {
+                    v["refine"] = json!(r.candidates);
+                }
+                v
+            }).collect::<Vec<_>>(),
             "schedule": schedule,
             "stopped": self.ended.name(),
             "config": config,
@@ -198,6 +208,7 @@ mod tests {
                 method: Method::Valley,
                 lr: 0.1,
                 step: 0,
+                candidates: Vec::new(),
             }],
             step_lr: vec![0.1, 0.05],
             step_loss: vec![2.0, 1.0],

@@ -15,6 +15,7 @@ pub use history::{range_test_stem, Ended, EpochRow, History, RefindRecord};
 pub use refind::{PlateauWatch, RefindPolicy};
 
 use crate::metric::HeldOutScore;
+use crate::refine::{self, Candidate, Refine};
 use crate::schedule::{FoundRates, MissingRate, RateUse, Schedule, ScheduleConfig, ScheduleError};
 use crate::{
     analyze_result, Analysis, AnalyzeError, AnalyzeOptions, Method, Probe, Progress,
@@ -61,6 +62,11 @@ pub struct Trainer {
     /// Sets the optimizer's momentum (β1) every step to the schedule's, when the schedule
     /// cycles it (one-cycle, cyclic) and the probe's optimizer has one ([`Probe::set_momentum`]).
     pub cycle_momentum: bool,
+    /// After each range test, refine its suggestion ([`crate::refine`]): from the same state,
+    /// each candidate rate trains its share of the remaining steps under the schedule, is scored
+    /// on the held-out data, and the state is restored; the lowest held-out loss gives the rate.
+    /// Not for cyclic schedules (they take the bounds).
+    pub refine: Option<Refine>,
 }
 
 /// The schedule a run is following: its settings with the rates it took, the length it was built
@@ -176,6 +182,28 @@ pub enum Event<'a> {
     },
     /// An epoch ended and was scored.
     Epoch(&'a EpochRow),
+    /// A step of a refinement's candidate run.
+    RefineStep {
+        /// The epoch the refinement runs before.
+        epoch: usize,
+        /// The candidate, from 0.
+        candidate: usize,
+        /// Candidates in all.
+        of: usize,
+        /// Its index in the candidate's run.
+        step: usize,
+        /// The candidate's steps.
+        steps: usize,
+    },
+    /// A refinement ended: every candidate's outcome, and the rate taken.
+    Refined {
+        /// The epoch it ran before.
+        epoch: usize,
+        /// Every candidate.
+        candidates: &'a [Candidate],
+        /// The rate taken.
+        lr: f64,
+    },
 }
 
 /// Why an observer stops a run.
@@ -263,6 +291,14 @@ pub enum TrainError<E: std::error::Error + 'static> {
     /// The model could not be scored.
     #[error("the model could not be scored after epoch {0}")]
     NoScore(usize),
+    /// A refinement could not save or restore the training state around a candidate.
+    #[error("the refinement at epoch {epoch} could not save or restore the state: {source}")]
+    Refine {
+        /// The epoch it ran before.
+        epoch: usize,
+        /// Why.
+        source: E,
+    },
     /// The observer asked to stop.
     #[error("interrupted")]
     Interrupted,
@@ -297,6 +333,7 @@ impl Trainer {
             analysis: AnalyzeOptions::default(),
             method: crate::DEFAULT_METHOD,
             cycle_momentum: true,
+            refine: None,
         }
     }
 
@@ -378,7 +415,7 @@ impl Trainer {
             }
             None => {
                 let running = match self.lr {
-                    LrChoice::Auto => self.refind(probe, 0, total, observer, history)?,
+                    LrChoice::Auto => self.refind(probe, 0, total, score, observer, history)?,
                     LrChoice::Fixed(lr) => RunningSchedule {
                         config: self.schedule.clone(),
                         lr: Some(lr),
@@ -393,7 +430,7 @@ impl Trainer {
         for epoch in first..self.epochs {
             if self.refind.due(epoch, &watch) {
                 let remaining = (self.epochs - epoch) * steps_per_epoch;
-                running = self.refind(probe, epoch, remaining, observer, history)?;
+                running = self.refind(probe, epoch, remaining, score, observer, history)?;
                 schedule = running.build()?;
                 watch.since_best = 0;
             }
@@ -470,6 +507,7 @@ impl Trainer {
         probe: &mut P,
         epoch: usize,
         remaining: usize,
+        score: &mut impl FnMut(&P) -> Option<HeldOutScore>,
         observer: &mut O,
         history: &mut History,
     ) -> Result<RunningSchedule, TrainError<P::Error>> {
@@ -511,11 +549,26 @@ impl Trainer {
             result: &result,
             analysis: &analysis,
         })?;
-        let found = FoundRates {
+        let mut found = FoundRates {
             method: self.method,
             suggestion: analysis.suggestion(self.method).map(|s| s.lr),
             bounds: analysis.bounds().map(|b| (b.base_lr, b.max_lr)),
         };
+        let mut candidates = Vec::new();
+        let cyclic = matches!(self.schedule, ScheduleConfig::Cyclic(_));
+        if let (Some(refine), Some(lr), false) = (self.refine, found.suggestion, cyclic) {
+            let steps = refine.steps(remaining);
+            let mut forward = |e: Event<'_>| observer.on_event(e);
+            candidates = self.candidates(probe, epoch, lr, refine, steps, score, &mut forward)?;
+            found.suggestion = refine::pick(&candidates);
+            if let Some(lr) = found.suggestion {
+                observer.on_event(Event::Refined {
+                    epoch,
+                    candidates: &candidates,
+                    lr,
+                })?;
+            }
+        }
         let (config, lr, used) = self
             .schedule
             .take_rates(&found)
@@ -525,6 +578,7 @@ impl Trainer {
             method: self.method,
             lr: used.lr(),
             step: history.step_lr.len(),
+            candidates,
         });
         observer.on_event(Event::Refound { epoch, used })?;
         Ok(RunningSchedule {
@@ -533,5 +587,59 @@ impl Trainer {
             steps: remaining.max(1),
             start: history.step_lr.len(),
         })
+    }
+
+    /// Trains each candidate rate (`lr` × [`refine::factors`]) for `steps` optimizer steps under
+    /// the schedule from the probe's current state, scores it, and restores the state. (Score and
+    /// observer are trait objects: each candidate is a [`Trainer::fit`], which could refine again.)
+    #[allow(clippy::too_many_arguments)]
+    fn candidates<P: Probe>(
+        &self,
+        probe: &mut P,
+        epoch: usize,
+        lr: f64,
+        refine: Refine,
+        steps: usize,
+        score: &mut dyn FnMut(&P) -> Option<HeldOutScore>,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<Vec<Candidate>, TrainError<P::Error>> {
+        let factors = refine::factors(refine.candidates);
+        let of = factors.len();
+        let mut candidates = Vec::with_capacity(of);
+        for (candidate, factor) in factors.into_iter().enumerate() {
+            let rate = lr * factor;
+            let short = Trainer {
+                epochs: 1,
+                lr: LrChoice::Fixed(rate),
+                refind: RefindPolicy::Never,
+                refine: None,
+                ..self.clone()
+            };
+            let start = probe
+                .snapshot()
+                .map_err(|source| TrainError::Refine { epoch, source })?;
+            let mut forward = |e: Event<'_>| match e {
+                Event::Step { step, .. } => observer.on_event(Event::RefineStep {
+                    epoch,
+                    candidate,
+                    of,
+                    step,
+                    steps,
+                }),
+                _ => Ok(()),
+            };
+            let mut run = History::default();
+            let fitted = short.fit(probe, steps, &mut *score, &mut forward, &mut run);
+            probe
+                .restore(start)
+                .map_err(|source| TrainError::Refine { epoch, source })?;
+            let val_loss = match fitted {
+                Ok(()) => run.epochs.last().map_or(f64::INFINITY, |r| r.val_loss),
+                Err(TrainError::Diverged { .. }) => f64::INFINITY,
+                Err(e) => return Err(e),
+            };
+            candidates.push(Candidate { lr: rate, val_loss });
+        }
+        Ok(candidates)
     }
 }
