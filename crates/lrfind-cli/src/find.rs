@@ -6,11 +6,13 @@ use crate::flags::{Format, RangeArgs, SuggestArgs};
 use crate::report::{self, RangeTestRecord};
 use anyhow::Result;
 use clap::Parser;
+use lrfind::refine::Candidate;
 use lrfind::{analyze_result, Smoothing, StopReason};
+use lrfind_zoo::workbench::Workbench;
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::json;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Parser, Debug)]
@@ -26,6 +28,15 @@ pub struct Args {
     /// the training batch's loss; 0 turns it off.
     #[arg(long, default_value_t = 0)]
     pub val_batches: usize,
+    /// Refine the recommended rate: K candidates a factor 2 apart around it (5: ¼…4×) each train
+    /// --refine-epochs at a constant rate from the same initial weights, and the lowest held-out
+    /// loss gives the rate (README: "Beyond one curve"). 0: off.
+    #[arg(long, default_value_t = 0)]
+    pub refine: usize,
+    /// Epochs each --refine candidate trains: a fifth of the epochs you will train is what was
+    /// measured (1 for 5).
+    #[arg(long, default_value_t = 1)]
+    pub refine_epochs: usize,
     /// Where lr_find.json, lr_find.csv and lr_find.png go.
     #[arg(long, default_value = "lrfind-out")]
     pub out: PathBuf,
@@ -44,12 +55,16 @@ pub fn find_rate(args: Args) -> Result<()> {
     if args.accumulate == 0 {
         return Err(bad_input("--accumulate must be at least 1"));
     }
+    if args.refine > 0 && args.refine_epochs == 0 {
+        return Err(bad_input("--refine-epochs must be at least 1"));
+    }
     args.task.validate().map_err(bad_input)?;
     crate::output::check_out_dir(&args.out)?;
     let stop = report::ctrl_c();
-    let held_out = match args.val_batches {
-        0 => HeldOut::None,
-        v => HeldOut::AtMost(v * args.task.batch_size),
+    let held_out = match (args.val_batches, args.refine) {
+        (_, 1..) => HeldOut::All,
+        (0, _) => HeldOut::None,
+        (v, _) => HeldOut::AtMost(v * args.task.batch_size),
     };
     let started = Instant::now();
     let device = args.task.backend.device().map_err(bad_input)?;
@@ -68,6 +83,10 @@ pub fn find_rate(args: Args) -> Result<()> {
     config_json["val_batches"] = json!(args.val_batches);
     let options = args.suggest.options(Smoothing::None, None);
     let analysis = analyze_result(&result, &options).map_err(bad_input)?;
+    let refined = match (args.refine, analysis.recommend(lrfind::DEFAULT_METHOD)) {
+        (0, _) | (_, Err(_)) => None,
+        (k, Ok((_, s))) => Some(refine(&*bench, &args, k, s.lr, &stop)?),
+    };
     let record = RangeTestRecord {
         result: &result,
         analysis: &analysis,
@@ -75,6 +94,11 @@ pub fn find_rate(args: Args) -> Result<()> {
         config: config_json,
         seconds,
         device: args.task.backend.describe(),
+        refined: refined.as_ref().map(|r| {
+            let doc = json!({"epochs": args.refine_epochs, "steps": r.steps,
+                             "candidates": r.candidates, "lr": r.lr});
+            (r.lr, doc)
+        }),
     };
     let title = format!("LR range test: {}", args.task);
     let doc = report::write_range_test(&args.out, "lr_find", &title, record)?;
@@ -87,9 +111,17 @@ pub fn find_rate(args: Args) -> Result<()> {
         let mut text = lrfind::text_plot::render_analysis(&analysis, default_method, 64, 14);
         text += &table(&analysis, recommended.as_ref().ok().map(|(m, _)| *m));
         let rate = iterations as f64 / seconds.max(1e-9);
-        text += &match &recommended {
-            Ok((m, s)) => format!("* recommended: {} ({m})", crate::output::lr(s.lr)),
-            Err(why) => format!("no recommendation: {why}"),
+        if let Some(r) = &refined {
+            text += &r.table();
+        }
+        text += &match (&recommended, &refined) {
+            (Ok((m, _)), Some(r)) => format!(
+                "* recommended: {} ({m}, refined over {} candidates)",
+                crate::output::lr(r.lr),
+                r.candidates.len()
+            ),
+            (Ok((m, s)), None) => format!("* recommended: {} ({m})", crate::output::lr(s.lr)),
+            (Err(why), _) => format!("no recommendation: {why}"),
         };
         text += &format!("; {iterations} iterations in {seconds:.2} s ({rate:.0} it/s)\n");
         for w in lrfind::confidence::warnings(&analysis) {
@@ -102,4 +134,60 @@ pub fn find_rate(args: Args) -> Result<()> {
         return Err(anyhow::Error::new(Interrupted));
     }
     Ok(())
+}
+
+/// A refinement's outcome.
+struct Refined {
+    candidates: Vec<Candidate>,
+    steps: usize,
+    lr: f64,
+}
+
+impl Refined {
+    /// The candidates as a table, the winner marked.
+    fn table(&self) -> String {
+        let mut text = format!(
+            "refinement: {} steps per candidate
+",
+            self.steps
+        );
+        text += "  candidate lr   held-out loss
+";
+        for c in &self.candidates {
+            let mark = if c.lr == self.lr { "*" } else { " " };
+            text += &format!(
+                "{mark} {:>12}   {:>13.4}
+",
+                crate::output::lr(c.lr),
+                c.val_loss
+            );
+        }
+        text
+    }
+}
+
+/// `--refine K` around `lr`: K candidates, each trained --refine-epochs from the initial weights.
+fn refine(
+    bench: &dyn Workbench,
+    args: &Args,
+    k: usize,
+    lr: f64,
+    stop: &AtomicBool,
+) -> Result<Refined> {
+    let steps = args.refine_epochs * bench.steps_per_epoch();
+    let bar = report::progress_bar(k as u64);
+    bar.set_message("refining: candidate runs");
+    let candidates = bench
+        .refine(lr, k, steps, &|| bar.inc(1))
+        .map_err(bad_input)?;
+    bar.finish_and_clear();
+    if stop.load(Ordering::SeqCst) {
+        return Err(anyhow::Error::new(Interrupted));
+    }
+    let lr = lrfind::refine::pick(&candidates).expect("k ≥ 1 candidates");
+    Ok(Refined {
+        candidates,
+        steps,
+        lr,
+    })
 }

@@ -66,6 +66,7 @@ impl Show<'_> {
                     config,
                     seconds: self.started.elapsed().as_secs_f64(),
                     device: args.task.backend.describe(),
+                    refined: None,
                 };
                 let title = format!("LR range test at epoch {epoch}: {}", args.task);
                 report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)

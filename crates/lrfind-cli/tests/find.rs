@@ -551,3 +551,56 @@ fn an_output_that_cannot_be_written_is_reported_with_exit_code_1() {
         .collect();
     assert_eq!(left, vec!["lr_find.json"], "no temporary files left behind");
 }
+
+#[test]
+fn refine_trains_candidates_around_the_recommendation_and_takes_the_best() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = read_json(&{
+        let out = dir.path().join("plain");
+        lrfind()
+            .args(["find", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        out.join("lr_find.json")
+    });
+    let out = dir.path().join("refined");
+    lrfind()
+        .args(["find", "--refine", "5", "--refine-epochs", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("refined over 5 candidates"));
+    let doc = read_json(&out.join("lr_find.json"));
+    // The curve and its suggestion are the plain run's; the refinement starts from it.
+    assert_eq!(doc["curve"], plain["curve"]);
+    let suggested = plain["recommended"]["lr"].as_f64().unwrap();
+    assert_eq!(
+        doc["recommended"]["suggested_lr"].as_f64().unwrap(),
+        suggested
+    );
+    let candidates = doc["refine"]["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 5);
+    assert_eq!(candidates[2]["lr"].as_f64().unwrap(), suggested);
+    let best = candidates
+        .iter()
+        .min_by(|a, b| {
+            let loss = |c: &Value| c["val_loss"].as_f64().unwrap_or(f64::INFINITY);
+            loss(a).total_cmp(&loss(b))
+        })
+        .unwrap();
+    let lr = doc["recommended"]["lr"].as_f64().unwrap();
+    assert_eq!(lr, best["lr"].as_f64().unwrap());
+    assert_eq!(doc["refine"]["lr"].as_f64().unwrap(), lr);
+    assert_eq!(doc["recommended"]["refined"], true);
+    // One epoch of the embedded digits per candidate.
+    assert_eq!(doc["refine"]["steps"], 23);
+    lrfind()
+        .args(["find", "--refine", "5", "--refine-epochs", "0", "--out"])
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--refine-epochs must be at least 1",
+        ));
+}

@@ -139,7 +139,7 @@ where
         train,
         valid,
         optimizer,
-        plan,
+        schedule: plan.schedule,
     };
     let mut plans: Vec<(String, Plan)> = plan
         .grid
@@ -153,16 +153,7 @@ where
     }
     if let Some(s) = analysis.suggestion(lrfind::DEFAULT_METHOD) {
         let refine = Refine::default();
-        let short = refine.steps(steps);
-        let candidates: Vec<Candidate> = refine::factors(refine.candidates)
-            .into_par_iter()
-            .map(|k| {
-                let lr = k * s.lr;
-                let val_loss = seed.train(Plan::Rate(lr), short).val_loss;
-                progress();
-                Candidate { lr, val_loss }
-            })
-            .collect();
+        let candidates = seed.refine(s.lr, refine.candidates, refine.steps(steps), progress);
         let lr = refine::pick(&candidates).expect("at least one candidate");
         plans.push((REFINED.to_string(), Plan::Rate(lr)));
     }
@@ -200,14 +191,42 @@ where
 }
 
 /// What every run of one seed shares: the initial weights, the task and its batches, the
-/// optimizer's factory and the plan.
-struct Seed<'a, M, T: Task<M>> {
-    model: &'a M,
-    task: &'a T,
-    train: &'a Batches<T::Batch>,
-    valid: &'a Batches<T::Batch>,
-    optimizer: &'a (dyn Fn() -> (BuiltOptimizer, Option<MomentumControl>) + Sync),
-    plan: &'a EvaluationPlan,
+/// optimizer's factory and the schedule.
+pub(crate) struct Seed<'a, M, T: Task<M>> {
+    pub model: &'a M,
+    pub task: &'a T,
+    pub train: &'a Batches<T::Batch>,
+    pub valid: &'a Batches<T::Batch>,
+    pub optimizer: &'a (dyn Fn() -> (BuiltOptimizer, Option<MomentumControl>) + Sync),
+    pub schedule: EvalSchedule,
+}
+
+impl<M, T> Seed<'_, M, T>
+where
+    M: Module + Clone + Send + Sync,
+    T: Task<M> + Send + Sync,
+    T::Batch: Send + Sync,
+{
+    /// [`lrfind::refine`] of `lr` from the initial weights: each of `candidates` rates trains
+    /// `steps` optimizer steps under the schedule (in parallel), scored on the held-out batches;
+    /// `progress` is called after each.
+    pub fn refine(
+        &self,
+        lr: f64,
+        candidates: usize,
+        steps: usize,
+        progress: &(dyn Fn() + Sync),
+    ) -> Vec<Candidate> {
+        refine::factors(candidates)
+            .into_par_iter()
+            .map(|k| {
+                let lr = k * lr;
+                let val_loss = self.train(Plan::Rate(lr), steps).val_loss;
+                progress();
+                Candidate { lr, val_loss }
+            })
+            .collect()
+    }
 }
 
 impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
@@ -218,7 +237,7 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
     /// (held-out loss ∞).
     fn train(&self, run: Plan, steps: usize) -> Outcome {
         let (lr, schedule) = match run {
-            Plan::Rate(lr) | Plan::LrFree(lr) => (lr, self.plan.schedule.config()),
+            Plan::Rate(lr) | Plan::LrFree(lr) => (lr, self.schedule.config()),
             Plan::Bounds(base, max) => (
                 max,
                 ScheduleConfig::OneCycle(OneCycleConfig {
@@ -232,7 +251,7 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
         // Under `--schedule one-cycle` momentum cycles, as `train` cycles it; the
         // one-cycle(bounds) row of a constant-rate evaluation keeps it fixed (as the README's
         // constant-rate table was measured).
-        trainer.cycle_momentum = self.plan.schedule == EvalSchedule::OneCycle;
+        trainer.cycle_momentum = self.schedule == EvalSchedule::OneCycle;
         let (optimizer, momentum) = match run {
             Plan::LrFree(_) => OptimizerKind::Prodigy.build_cycling(Default::default()),
             _ => (self.optimizer)(),

@@ -3,7 +3,7 @@
 //! and batch types.
 
 use crate::data::{self, Classification};
-use crate::evaluation::{evaluate_seed, EvaluationError, EvaluationPlan};
+use crate::evaluation::{evaluate_seed, EvalSchedule, EvaluationError, EvaluationPlan, Seed};
 use crate::model::{CharLm, CharLmShape, Cnn, Mlp};
 use crate::spec::{default_text, Dataset, ModelKind, TaskError, TaskSpec, FASHION_MNIST_DIR};
 use crate::task::{held_out_score, Classify, NextChar, Regress, Task};
@@ -11,6 +11,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
+use lrfind::refine::Candidate;
 use lrfind::regret::SeedRuns;
 use lrfind::training::{Checkpoint, Halt, History, TrainError, TrainObserver, TrainState};
 use lrfind::{HeldOutScore, Observer, RangeTestConfig, RangeTestResult, RunError, Trainer};
@@ -69,6 +70,16 @@ pub trait Workbench {
     fn trained_model(&self) -> Option<Result<Vec<u8>, TaskError>>;
     /// The held-out score of a model saved from this task (same settings).
     fn score_saved(&self, path: &Path) -> Result<HeldOutScore, TaskError>;
+    /// [`lrfind::refine`] of `lr` from the model's initial weights: each of `candidates` rates
+    /// trains `steps` optimizer steps at a constant rate with a fresh optimizer (in parallel) and
+    /// is scored on the held-out batches; `progress` is called after each.
+    fn refine(
+        &self,
+        lr: f64,
+        candidates: usize,
+        steps: usize,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Candidate>, TaskError>;
     /// One seed of an evaluation (see [`crate::evaluation`]).
     fn evaluate(
         &self,
@@ -129,7 +140,7 @@ where
             self.task.clone(),
         )
         .with_accumulation(accumulate);
-        if let Some(held_out) = &self.valid {
+        if let (Some(held_out), true) = (&self.valid, val_batches > 0) {
             probe = probe.with_validation(held_out.clone(), val_batches);
         }
         lrfind::run(&mut probe, config, observer)
@@ -223,6 +234,26 @@ where
         })?;
         let valid = self.valid.as_ref().ok_or_else(no_held_out)?;
         Ok(held_out_score(&self.task, &model, valid.all()))
+    }
+
+    fn refine(
+        &self,
+        lr: f64,
+        candidates: usize,
+        steps: usize,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Candidate>, TaskError> {
+        let spec = &self.spec;
+        let optimizer = || spec.optimizer.build_cycling(spec.optimizer_options());
+        let seed = Seed {
+            model: &self.model,
+            task: &self.task,
+            train: &self.train,
+            valid: self.valid.as_ref().ok_or_else(no_held_out)?,
+            optimizer: &optimizer,
+            schedule: EvalSchedule::Constant,
+        };
+        Ok(seed.refine(lr, candidates, steps, progress))
     }
 
     fn evaluate(
