@@ -143,7 +143,7 @@ fn every_step_matches_prodigyopt() {
             );
             for (k, (got, want)) in params(&net).iter().zip(recorded(want)).enumerate() {
                 assert!(
-                    (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                    (got - want).abs() <= 1e-4 * want.abs().max(1.0),
                     "lr {lr} step {i} parameter {k}: {got} vs prodigyopt {want}"
                 );
             }
