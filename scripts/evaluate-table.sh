@@ -63,4 +63,12 @@ for label, group in (("chose", [t for t in names if not t.endswith("†")]), ("h
         print(f"| **{stat}, {label}** ({len(group)}) | | " + " | ".join(cells) + " | | |")
 within = {r: sum(1 for t in docs if (docs[t]["methods"].get(r, {}).get("regret") or 1e9) <= 0.10) for r in rules}
 print("| **within 10%** | | " + " | ".join(f"{within[r]}/{len(docs)}" for r in rules) + " | | |")
+free = "prodigy(lr=1)"  # the learning-rate-free baseline: a rule earns its cost where it beats it
+if free in rules:
+    def beats(r, t):
+        m = docs[t]["methods"]
+        loss = lambda x: float("inf") if m[x].get("val_loss") is None else m[x]["val_loss"]
+        return r in m and free in m and loss(r) < loss(free)
+    cells = ["—" if r == free else f"{sum(beats(r, t) for t in docs)}/{len(docs)}" for r in rules]
+    print(f"| **beats {free}** | | " + " | ".join(cells) + " | | |")
 PY
