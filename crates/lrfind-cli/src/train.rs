@@ -67,12 +67,16 @@ pub struct Args {
     /// measure the batch noise, and the re-find's curve is read beyond it (0: fastai's curve).
     #[arg(long, default_value_t = lrfind::training::DEFAULT_REFIND_WARMUP)]
     pub refind_warmup: usize,
-    /// Refine each range test's rate: K candidates a factor 2 apart around it (5: ¼…4×) each
-    /// train a fifth of the remaining steps under the schedule from the same weights, and the
-    /// lowest held-out loss gives the rate (state restored after each; not for --schedule
-    /// cyclic). Costs about one more run; 0: off.
-    #[arg(long, default_value_t = 0)]
+    /// Refine the range test's rate before training (`--lr auto`): K candidates a factor 2
+    /// apart around it (5: ¼…4×) each train a fifth of the run under the schedule from the same
+    /// weights, and the lowest held-out loss gives the rate (state restored after each; not for
+    /// --schedule cyclic). Costs about one more run; measured to land nearer the best rate than
+    /// the curve alone (README, "The wider table"). 0: the curve's rate.
+    #[arg(long, default_value_t = lrfind::refine::DEFAULT_CANDIDATES)]
     pub refine: usize,
+    /// Refine every re-find's rate too (a fifth of the remaining steps per candidate).
+    #[arg(long)]
+    pub refine_refinds: bool,
     #[command(flatten)]
     pub range: RangeArgs,
     #[command(flatten)]
@@ -134,6 +138,7 @@ impl Args {
             cycle_momentum: !self.no_cycle_momentum,
             refine: (self.refine > 0).then_some(Refine {
                 candidates: self.refine,
+                refinds: self.refine_refinds,
                 ..Refine::default()
             }),
         }

@@ -20,6 +20,9 @@ pub struct Refine {
     pub candidates: usize,
     /// The share of the run each candidate trains, in (0, 1].
     pub share: f64,
+    /// Refine every re-find's rate too, not only the range test before training (where it was
+    /// measured).
+    pub refinds: bool,
 }
 
 impl Default for Refine {
@@ -27,6 +30,7 @@ impl Default for Refine {
         Refine {
             candidates: DEFAULT_CANDIDATES,
             share: DEFAULT_SHARE,
+            refinds: false,
         }
     }
 }

@@ -62,10 +62,11 @@ pub struct Trainer {
     /// Sets the optimizer's momentum (β1) every step to the schedule's, when the schedule
     /// cycles it (one-cycle, cyclic) and the probe's optimizer has one ([`Probe::set_momentum`]).
     pub cycle_momentum: bool,
-    /// After each range test, refine its suggestion ([`crate::refine`]): from the same state,
-    /// each candidate rate trains its share of the remaining steps under the schedule, is scored
-    /// on the held-out data, and the state is restored; the lowest held-out loss gives the rate.
-    /// Not for cyclic schedules (they take the bounds).
+    /// After the range test before training (and each re-find with [`Refine::refinds`]), refine
+    /// its suggestion ([`crate::refine`]): from the same state, each candidate rate trains its
+    /// share of the remaining steps under the schedule, is scored on the held-out data, and the
+    /// state is restored; the lowest held-out loss gives the rate. Not for cyclic schedules (they
+    /// take the bounds).
     pub refine: Option<Refine>,
 }
 
@@ -556,7 +557,8 @@ impl Trainer {
         };
         let mut candidates = Vec::new();
         let cyclic = matches!(self.schedule, ScheduleConfig::Cyclic(_));
-        if let (Some(refine), Some(lr), false) = (self.refine, found.suggestion, cyclic) {
+        let refine = self.refine.filter(|r| epoch == 0 || r.refinds);
+        if let (Some(refine), Some(lr), false) = (refine, found.suggestion, cyclic) {
             let steps = refine.steps(remaining);
             let mut forward = |e: Event<'_>| observer.on_event(e);
             candidates = self.candidates(probe, epoch, lr, refine, steps, score, &mut forward)?;
