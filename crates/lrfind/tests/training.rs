@@ -380,3 +380,50 @@ fn a_train_state_survives_json() {
         assert_eq!(serde_json::from_str::<TrainState>(&json).unwrap(), s);
     }
 }
+
+#[test]
+fn a_refinement_trains_each_candidate_from_the_same_weights_and_takes_the_lowest_loss() {
+    let mut trainer = Trainer::new(5, LrChoice::Auto, constant());
+    trainer.range_test.end_lr = 1.0;
+    trainer.range_test.num_iter = 30;
+    trainer.refind = RefindPolicy::Every(2);
+    trainer.refine = Some(lrfind::refine::Refine::default());
+    let (mut probe, mut history) = (Quadratic { w: 0.0 }, History::default());
+    let mut refined = Vec::new();
+    let mut observer = |e: Event<'_>| {
+        if let Event::Refined { epoch, lr, .. } = e {
+            refined.push((epoch, lr));
+        }
+        Ok(())
+    };
+    trainer
+        .fit(&mut probe, 10, score, &mut observer, &mut history)
+        .unwrap();
+    // Only the range test before training is refined (re-finds with `Refine::refinds`).
+    assert_eq!(refined.len(), 1);
+    let first = &history.refinds[0];
+    assert_eq!(first.candidates.len(), 5);
+    assert!(history.refinds[1..].iter().all(|r| r.candidates.is_empty()));
+    // Each candidate ran a fifth of the 50 steps from w = 0 at its rate: (w − 3)² by hand.
+    for c in &first.candidates {
+        let mut w: f64 = 0.0;
+        for _ in 0..10 {
+            w -= c.lr * 2.0 * (w - 3.0);
+        }
+        let loss = (w - 3.0).powi(2);
+        assert!(
+            (c.val_loss - loss).abs() <= 1e-12 * loss.max(1e-300),
+            "{c:?} vs {loss}"
+        );
+    }
+    let best = first
+        .candidates
+        .iter()
+        .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
+        .unwrap();
+    assert_eq!(first.lr, best.lr);
+    assert_eq!(refined[0], (0, best.lr));
+    // Training started from the restored weights, at the refined rate.
+    assert_eq!(history.step_loss[0], 9.0);
+    assert_eq!(history.step_lr[0], best.lr);
+}
