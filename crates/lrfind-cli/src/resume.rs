@@ -33,7 +33,7 @@ pub fn run_config(args: &Args, schedule: &ScheduleConfig) -> Value {
     c["refind_patience"] = json!(args.refind_patience);
     c["refind_warmup"] = json!(args.refind_warmup);
     c["no_cycle_momentum"] = json!(args.no_cycle_momentum);
-    c["refine"] = json!(args.refine);
+    c["refine"] = json!(args.refine_candidates());
     c["refine_refinds"] = json!(args.refine_refinds);
     c["range_test"] = args.range.to_json();
     c["suggest"] = json!(format!("{:?}", args.suggest));

@@ -70,10 +70,11 @@ pub struct Args {
     /// Refine the range test's rate before training (`--lr auto`): K candidates a factor 2
     /// apart around it (5: ¼…4×) each train a fifth of the run under the schedule from the same
     /// weights, and the lowest held-out loss gives the rate (state restored after each; not for
-    /// --schedule cyclic). Costs about one more run; measured to land nearer the best rate than
-    /// the curve alone (README, "The wider table"). 0: the curve's rate.
-    #[arg(long, default_value_t = lrfind::refine::DEFAULT_CANDIDATES)]
-    pub refine: usize,
+    /// --schedule cyclic). Costs about one more run. 0: the curve's rate. Default: 5 with
+    /// one-cycle, where it was measured nearer the best rate, 0 otherwise (README, "The wider
+    /// table").
+    #[arg(long)]
+    pub refine: Option<usize>,
     /// Refine every re-find's rate too (a fifth of the remaining steps per candidate).
     #[arg(long)]
     pub refine_refinds: bool,
@@ -136,12 +137,21 @@ impl Args {
             analysis: self.suggest.options(Smoothing::None, None),
             method: self.method.unwrap_or(lrfind::DEFAULT_METHOD),
             cycle_momentum: !self.no_cycle_momentum,
-            refine: (self.refine > 0).then_some(Refine {
-                candidates: self.refine,
+            refine: (self.refine_candidates() > 0).then_some(Refine {
+                candidates: self.refine_candidates(),
                 refinds: self.refine_refinds,
                 ..Refine::default()
             }),
         }
+    }
+
+    /// `--refine`: as given, else [`lrfind::refine::DEFAULT_CANDIDATES`] with one-cycle and 0
+    /// with every other schedule.
+    pub fn refine_candidates(&self) -> usize {
+        self.refine.unwrap_or(match self.schedule {
+            ScheduleKind::OneCycle => lrfind::refine::DEFAULT_CANDIDATES,
+            _ => 0,
+        })
     }
 
     /// `--lr`, where `auto` means 1 for a learning-rate-free optimizer (Prodigy): it sets its own
