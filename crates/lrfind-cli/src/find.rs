@@ -127,6 +127,14 @@ pub fn find_rate(args: Args) -> Result<()> {
         for w in lrfind::confidence::warnings(&analysis) {
             text += &format!("warning: {w}; {}\n", w.advice());
         }
+        if args.task.optimizer.learning_rate_free() {
+            text += &format!(
+                "note: {} sets its own step size and trains at lr 1 (`lrfind train --optimizer {}`); \
+                 this sweep scales that step size\n",
+                args.task.optimizer,
+                args.task.optimizer
+            );
+        }
         text += &format!("wrote {}/lr_find.{{json,csv,png}}\n", args.out.display());
         crate::output::emit(&text)?;
     }

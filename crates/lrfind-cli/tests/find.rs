@@ -604,3 +604,16 @@ fn refine_trains_candidates_around_the_recommendation_and_takes_the_best() {
             "--refine-epochs must be at least 1",
         ));
 }
+
+#[test]
+fn a_learning_rate_free_optimizer_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    lrfind()
+        .args(["find", "--optimizer", "prodigy", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "prodigy sets its own step size and trains at lr 1",
+        ));
+}
