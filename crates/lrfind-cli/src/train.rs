@@ -241,6 +241,7 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         stop: &stop,
         bar: ProgressBar::hidden(),
         started: Instant::now(),
+        refined: false,
     };
     let mut history = History::default();
     let mut observer = |e: Event<'_>| show.on(e);

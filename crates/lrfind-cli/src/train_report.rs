@@ -18,6 +18,8 @@ pub struct Show<'a> {
     pub stop: &'a AtomicBool,
     pub bar: ProgressBar,
     pub started: Instant,
+    /// The next `Refound` takes a refined rate.
+    pub refined: bool,
 }
 
 impl Show<'_> {
@@ -73,7 +75,12 @@ impl Show<'_> {
                     .map_err(|e| Halt::Fail(e.into()))?;
             }
             Event::Refound { epoch, used } if table => {
-                eprintln!("epoch {epoch}: range test → {used}")
+                let refined = if std::mem::take(&mut self.refined) {
+                    ", refined"
+                } else {
+                    ""
+                };
+                eprintln!("epoch {epoch}: range test → {used}{refined}")
             }
             Event::EpochStart { epoch, steps } => {
                 self.bar = report::progress_bar(steps as u64);
@@ -123,6 +130,7 @@ impl Show<'_> {
                 lr,
             } => {
                 self.bar.finish_and_clear();
+                self.refined = true;
                 if table {
                     let tried: Vec<String> = candidates
                         .iter()
@@ -135,7 +143,7 @@ impl Show<'_> {
                     );
                 }
             }
-            Event::Refound { .. } => {}
+            Event::Refound { .. } => self.refined = false,
         }
         Ok(())
     }
