@@ -7,7 +7,7 @@ use crate::report::{self, RangeTestRecord};
 use anyhow::Result;
 use clap::Parser;
 use lrfind::refine::Candidate;
-use lrfind::{analyze_result, Smoothing, StopReason};
+use lrfind::{analyze_result, Smoothing};
 use lrfind_zoo::workbench::Workbench;
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::json;
@@ -85,7 +85,7 @@ pub fn find_rate(args: Args) -> Result<()> {
     let analysis = analyze_result(&result, &options).map_err(bad_input)?;
     let refined = match (args.refine, analysis.recommend(lrfind::DEFAULT_METHOD)) {
         (0, _) | (_, Err(_)) => None,
-        (k, Ok((_, s))) => Some(refine(&*bench, &args, k, s.lr, &stop)?),
+        (k, Ok((_, s))) => refine(&*bench, &args, k, s.lr, &stop)?,
     };
     let record = RangeTestRecord {
         result: &result,
@@ -138,7 +138,8 @@ pub fn find_rate(args: Args) -> Result<()> {
         text += &format!("wrote {}/lr_find.{{json,csv,png}}\n", args.out.display());
         crate::output::emit(&text)?;
     }
-    if result.stopped == StopReason::Interrupted && stop.load(Ordering::SeqCst) {
+    // Ctrl-C during the range test or the refinement: what was recorded is written, then 130.
+    if stop.load(Ordering::SeqCst) {
         return Err(anyhow::Error::new(Interrupted));
     }
     Ok(())
@@ -174,28 +175,29 @@ impl Refined {
     }
 }
 
-/// `--refine K` around `lr`: K candidates, each trained --refine-epochs from the initial weights.
+/// `--refine K` around `lr`: K candidates, each trained --refine-epochs from the initial weights;
+/// none after Ctrl-C (the range test's files are still written, and the command exits with 130).
 fn refine(
     bench: &dyn Workbench,
     args: &Args,
     k: usize,
     lr: f64,
     stop: &AtomicBool,
-) -> Result<Refined> {
+) -> Result<Option<Refined>> {
     let steps = args.refine_epochs * bench.steps_per_epoch();
     let bar = report::progress_bar(k as u64);
     bar.set_message("refining: candidate runs");
     let candidates = bench
-        .refine(lr, k, steps, &|| bar.inc(1))
+        .refine(lr, k, steps, &|| bar.inc(1), stop)
         .map_err(bad_input)?;
     bar.finish_and_clear();
     if stop.load(Ordering::SeqCst) {
-        return Err(anyhow::Error::new(Interrupted));
+        return Ok(None);
     }
     let lr = lrfind::refine::pick(&candidates).expect("k ≥ 1 candidates");
-    Ok(Refined {
+    Ok(Some(Refined {
         candidates,
         steps,
         lr,
-    })
+    }))
 }

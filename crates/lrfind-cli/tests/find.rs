@@ -210,6 +210,46 @@ fn ctrl_c_stops_restores_writes_and_exits_130() {
     assert_eq!(v["recommended"]["method"], Value::Null);
 }
 
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_refinement_keeps_the_curve_and_its_recommendation() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("lrfind");
+    // The range test takes a fraction of a second; 100,000 epochs per candidate never end.
+    let child = std::process::Command::new(bin)
+        .args([
+            "find",
+            "--refine",
+            "5",
+            "--refine-epochs",
+            "100000",
+            "--out",
+        ])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = read_json(&dir.path().join("lr_find.json"));
+    assert_ne!(v["stopped"], "interrupted", "the range test had finished");
+    assert_eq!(v["recommended"]["method"], "consensus");
+    assert!(v.get("refine").is_none(), "no refinement from stopped runs");
+    assert!(v["recommended"].get("refined").is_none());
+}
+
 /// An MNIST-layout folder of `n` random-looking 28×28 images written as IDX files.
 fn write_idx_folder(dir: &Path, n: u32, truncate: bool) {
     let mut images = vec![0u8, 0, 8, 3];

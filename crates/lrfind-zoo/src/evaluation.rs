@@ -7,7 +7,7 @@ use burn::module::Module;
 use lrfind::refine::{self, Candidate, Refine};
 use lrfind::regret::{Outcome, SeedRuns};
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
-use lrfind::training::History;
+use lrfind::training::{Event, Halt, History};
 use lrfind::{
     analyze, AnalyzeError, AnalyzeOptions, LrChoice, Method, RangeTestConfig, RunError, Trainer,
 };
@@ -15,6 +15,7 @@ use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::Batches;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The schedules every run of an evaluation can train with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -140,6 +141,7 @@ where
         valid,
         optimizer,
         schedule: plan.schedule,
+        stop: None,
     };
     let mut plans: Vec<(String, Plan)> = plan
         .grid
@@ -199,6 +201,8 @@ pub(crate) struct Seed<'a, M, T: Task<M>> {
     pub valid: &'a Batches<T::Batch>,
     pub optimizer: &'a (dyn Fn() -> (BuiltOptimizer, Option<MomentumControl>) + Sync),
     pub schedule: EvalSchedule,
+    /// Once set, every run stops at its next step (and counts as diverged).
+    pub stop: Option<&'a AtomicBool>,
 }
 
 impl<M, T> Seed<'_, M, T>
@@ -267,8 +271,19 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
         }
         let mut history = History::default();
         let score = |m: &M| held_out_score(self.task, m, self.valid.all());
-        let fitted =
-            lrfind_burn::trainer::fit(&trainer, &mut probe, steps, score, &mut (), &mut history);
+        let stop = self.stop;
+        let mut observer = |_: Event<'_>| match stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            true => Err(Halt::Interrupt),
+            false => Ok(()),
+        };
+        let fitted = lrfind_burn::trainer::fit(
+            &trainer,
+            &mut probe,
+            steps,
+            score,
+            &mut observer,
+            &mut history,
+        );
         match (fitted, history.epochs.last()) {
             (Ok(()), Some(row)) if row.val_loss.is_finite() => Outcome {
                 val_loss: row.val_loss,

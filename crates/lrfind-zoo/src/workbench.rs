@@ -23,6 +23,7 @@ use lrfind_data::text::{Corpus, Windows};
 use lrfind_data::{digits, idx};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 /// How a step on a workbench fails (its batches are in memory: only a lost model can fail).
 pub type StepError = ProbeError<Infallible>;
@@ -72,13 +73,15 @@ pub trait Workbench {
     fn score_saved(&self, path: &Path) -> Result<HeldOutScore, TaskError>;
     /// [`lrfind::refine`] of `lr` from the model's initial weights: each of `candidates` rates
     /// trains `steps` optimizer steps at a constant rate with a fresh optimizer (in parallel) and
-    /// is scored on the held-out batches; `progress` is called after each.
+    /// is scored on the held-out batches; `progress` is called after each. Once `stop` is set the
+    /// runs end at their next step: the outcome is then not a refinement (the caller checks).
     fn refine(
         &self,
         lr: f64,
         candidates: usize,
         steps: usize,
         progress: &(dyn Fn() + Sync),
+        stop: &AtomicBool,
     ) -> Result<Vec<Candidate>, TaskError>;
     /// One seed of an evaluation (see [`crate::evaluation`]).
     fn evaluate(
@@ -242,6 +245,7 @@ where
         candidates: usize,
         steps: usize,
         progress: &(dyn Fn() + Sync),
+        stop: &AtomicBool,
     ) -> Result<Vec<Candidate>, TaskError> {
         let spec = &self.spec;
         let optimizer = || spec.optimizer.build_cycling(spec.optimizer_options());
@@ -252,6 +256,7 @@ where
             valid: self.valid.as_ref().ok_or_else(no_held_out)?,
             optimizer: &optimizer,
             schedule: EvalSchedule::Constant,
+            stop: Some(stop),
         };
         Ok(seed.refine(lr, candidates, steps, progress))
     }
