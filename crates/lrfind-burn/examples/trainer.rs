@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut history = History::default();
     let mut report = |event: Event<'_>| {
         match event {
-            Event::Refound { epoch, used } => println!("epoch {epoch}: range test → {used}"),
+            Event::Refound { epoch, used, .. } => println!("epoch {epoch}: range test → {used}"),
             Event::Epoch(row) => println!("{}", History::table_row(row)),
             _ => {}
         }

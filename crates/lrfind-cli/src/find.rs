@@ -95,9 +95,8 @@ pub fn find_rate(args: Args) -> Result<()> {
         seconds,
         device: args.task.backend.describe(),
         refined: refined.as_ref().map(|r| {
-            let doc = json!({"epochs": args.refine_epochs, "steps": r.steps,
-                             "candidates": r.candidates, "lr": r.lr});
-            (r.lr, doc)
+            json!({"epochs": args.refine_epochs, "steps": r.steps,
+                   "candidates": r.candidates, "lr": r.lr})
         }),
     };
     let title = format!("LR range test: {}", args.task);
@@ -155,18 +154,12 @@ struct Refined {
 impl Refined {
     /// The candidates as a table, the winner marked.
     fn table(&self) -> String {
-        let mut text = format!(
-            "refinement: {} steps per candidate
-",
-            self.steps
-        );
-        text += "  candidate lr   held-out loss
-";
+        let mut text = format!("refinement: {} steps per candidate\n", self.steps);
+        text += "  candidate lr   held-out loss\n";
         for c in &self.candidates {
             let mark = if c.lr == self.lr { "*" } else { " " };
             text += &format!(
-                "{mark} {:>12}   {:>13.4}
-",
+                "{mark} {:>12}   {:>13.4}\n",
                 crate::output::lr(c.lr),
                 c.val_loss
             );

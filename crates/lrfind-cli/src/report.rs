@@ -83,9 +83,9 @@ pub struct RangeTestRecord<'a> {
     pub seconds: f64,
     /// What it ran on ([`lrfind_zoo::Backend::describe`]).
     pub device: &'static str,
-    /// A refinement of the recommended rate (`find --refine`): the rate it took and its record,
-    /// written as `refine`; `recommended.lr` becomes that rate (`suggested_lr` the curve's).
-    pub refined: Option<(f64, Value)>,
+    /// A refinement of the recommended rate (`find --refine`), written as `refine`;
+    /// `recommended.lr` becomes its `lr` (`suggested_lr` the curve's).
+    pub refined: Option<Value>,
 }
 
 /// Writes `<stem>.json` (the analyze schema plus `recommended`, `config`, `device`,
@@ -113,9 +113,9 @@ pub fn write_range_test(
     doc["default_method"] = json!(lrfind::DEFAULT_METHOD.name());
     doc["timing"] = json!({"iterations": iterations, "seconds": seconds, "iterations_per_second": iterations as f64 / seconds.max(1e-9)});
     doc["curve"]["raw_loss"] = json!(result.curve.raw_loss);
-    if let Some((lr, refine)) = refined {
+    if let Some(refine) = refined {
         doc["recommended"]["suggested_lr"] = doc["recommended"]["lr"].clone();
-        doc["recommended"]["lr"] = json!(lr);
+        doc["recommended"]["lr"] = refine["lr"].clone();
         doc["recommended"]["refined"] = json!(true);
         doc["refine"] = refine;
     }

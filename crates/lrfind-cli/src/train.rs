@@ -127,6 +127,7 @@ impl Args {
             },
             _ => RefindPolicy::Never,
         };
+        let refine = self.refine_candidates();
         Trainer {
             epochs: self.epochs,
             lr: self.lr_choice(),
@@ -137,8 +138,8 @@ impl Args {
             analysis: self.suggest.options(Smoothing::None, None),
             method: self.method.unwrap_or(lrfind::DEFAULT_METHOD),
             cycle_momentum: !self.no_cycle_momentum,
-            refine: (self.refine_candidates() > 0).then_some(Refine {
-                candidates: self.refine_candidates(),
+            refine: (refine > 0).then_some(Refine {
+                candidates: refine,
                 refinds: self.refine_refinds,
                 ..Refine::default()
             }),
@@ -241,7 +242,6 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         stop: &stop,
         bar: ProgressBar::hidden(),
         started: Instant::now(),
-        refined: false,
     };
     let mut history = History::default();
     let mut observer = |e: Event<'_>| show.on(e);

@@ -18,11 +18,18 @@ pub struct Show<'a> {
     pub stop: &'a AtomicBool,
     pub bar: ProgressBar,
     pub started: Instant,
-    /// The next `Refound` takes a refined rate.
-    pub refined: bool,
 }
 
 impl Show<'_> {
+    /// After Ctrl-C: the bar cleared, and the trainer asked to stop.
+    fn check_stop(&self) -> Result<(), Halt> {
+        if self.stop.load(Ordering::SeqCst) {
+            self.bar.finish_and_clear();
+            return Err(Halt::Interrupt);
+        }
+        Ok(())
+    }
+
     /// Shows (or writes) one event; Ctrl-C interrupts.
     pub fn on(&mut self, event: Event<'_>) -> Result<(), Halt> {
         let args = self.args;
@@ -74,12 +81,12 @@ impl Show<'_> {
                 report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)
                     .map_err(|e| Halt::Fail(e.into()))?;
             }
-            Event::Refound { epoch, used } if table => {
-                let refined = if std::mem::take(&mut self.refined) {
-                    ", refined"
-                } else {
-                    ""
-                };
+            Event::Refound {
+                epoch,
+                used,
+                refined,
+            } if table => {
+                let refined = if refined { ", refined" } else { "" };
                 eprintln!("epoch {epoch}: range test → {used}{refined}")
             }
             Event::EpochStart { epoch, steps } => {
@@ -90,10 +97,7 @@ impl Show<'_> {
             Event::Step { step, lr, loss, .. } => {
                 self.bar.set_position(step as u64 + 1);
                 self.bar.set_message(format!("lr {lr:.2e}  loss {loss:.4}"));
-                if self.stop.load(Ordering::SeqCst) {
-                    self.bar.finish_and_clear();
-                    return Err(Halt::Interrupt);
-                }
+                self.check_stop()?;
             }
             Event::Epoch(row) => {
                 self.bar.finish_and_clear();
@@ -119,10 +123,7 @@ impl Show<'_> {
                     ));
                 }
                 self.bar.set_position(step as u64 + 1);
-                if self.stop.load(Ordering::SeqCst) {
-                    self.bar.finish_and_clear();
-                    return Err(Halt::Interrupt);
-                }
+                self.check_stop()?;
             }
             Event::Refined {
                 epoch,
@@ -130,7 +131,6 @@ impl Show<'_> {
                 lr,
             } => {
                 self.bar.finish_and_clear();
-                self.refined = true;
                 if table {
                     let tried: Vec<String> = candidates
                         .iter()
@@ -143,7 +143,7 @@ impl Show<'_> {
                     );
                 }
             }
-            Event::Refound { .. } => self.refined = false,
+            Event::Refound { .. } => {}
         }
         Ok(())
     }

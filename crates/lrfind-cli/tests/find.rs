@@ -163,40 +163,48 @@ fn bad_input_fails_before_training_with_exit_code_2() {
     );
 }
 
+/// Runs `lrfind find ARGS --out OUT`, sends it SIGINT after `ms` milliseconds, checks that it
+/// exits with 130 and returns its output.
 #[cfg(unix)]
-#[test]
-fn ctrl_c_stops_restores_writes_and_exits_130() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("lrfind");
-    let child = std::process::Command::new(bin)
-        .args([
-            "find",
-            "--num-iter",
-            "100000000",
-            "--end-lr",
-            "1e-6",
-            "--stop-div",
-            "none",
-            "--out",
-        ])
-        .arg(dir.path())
+fn ctrl_c_after(args: &[&str], out: &Path, ms: u64) -> std::process::Output {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lrfind"))
+        .arg("find")
+        .args(args)
+        .arg("--out")
+        .arg(out)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::thread::sleep(std::time::Duration::from_millis(ms));
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
+    let output = child.wait_with_output().unwrap();
     assert_eq!(
-        out.status.code(),
+        output.status.code(),
         Some(130),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&output.stderr)
     );
+    output
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_restores_writes_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--num-iter",
+        "100000000",
+        "--end-lr",
+        "1e-6",
+        "--stop-div",
+        "none",
+    ];
+    let out = ctrl_c_after(&args, dir.path(), 1500);
     let v = read_json(&dir.path().join("lr_find.json"));
     assert_eq!(v["stopped"], "interrupted");
     assert!(v["points"].as_u64().unwrap() > 10);
@@ -214,34 +222,11 @@ fn ctrl_c_stops_restores_writes_and_exits_130() {
 #[test]
 fn ctrl_c_during_a_refinement_keeps_the_curve_and_its_recommendation() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("lrfind");
     // The range test takes a fraction of a second; 100,000 epochs per candidate never end.
-    let child = std::process::Command::new(bin)
-        .args([
-            "find",
-            "--refine",
-            "5",
-            "--refine-epochs",
-            "100000",
-            "--out",
-        ])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2500));
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    ctrl_c_after(
+        &["--refine", "5", "--refine-epochs", "100000"],
+        dir.path(),
+        2500,
     );
     let v = read_json(&dir.path().join("lr_find.json"));
     assert_ne!(v["stopped"], "interrupted", "the range test had finished");

@@ -236,9 +236,8 @@ where
 impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
     /// Trains `run` (a rate under the evaluation's schedule, one-cycle over bounds, or Prodigy
     /// under the schedule) for `steps` optimizer steps as one epoch, from the initial weights with
-    /// a fresh optimizer, then
-    /// scores the held-out batches. A run that fails or whose loss turns non-finite diverged
-    /// (held-out loss ∞).
+    /// a fresh optimizer, then scores the held-out batches. A run that fails or whose loss turns
+    /// non-finite diverged (held-out loss ∞).
     fn train(&self, run: Plan, steps: usize) -> Outcome {
         let (lr, schedule) = match run {
             Plan::Rate(lr) | Plan::LrFree(lr) => (lr, self.schedule.config()),

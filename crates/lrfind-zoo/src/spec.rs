@@ -258,6 +258,17 @@ impl TaskSpec {
         self.optimizer.build(self.optimizer_options())
     }
 
+    /// The optimizer, fresh, with the handle that cycles its momentum (see
+    /// [`OptimizerKind::build_cycling`]).
+    pub fn build_cycling_optimizer(
+        &self,
+    ) -> (
+        lrfind_burn::optim::BuiltOptimizer,
+        Option<lrfind_burn::optim::MomentumControl>,
+    ) {
+        self.optimizer.build_cycling(self.optimizer_options())
+    }
+
     /// Checks what can be checked without reading data.
     pub fn validate(&self) -> Result<(), TaskError> {
         if self.batch_size == 0 {

@@ -156,10 +156,7 @@ where
         history: &mut History,
         checkpointing: Option<Checkpointing<'_>>,
     ) -> Result<(), TrainError<StepError>> {
-        let (mut optimizer, momentum) = self
-            .spec
-            .optimizer
-            .build_cycling(self.spec.optimizer_options());
+        let (mut optimizer, momentum) = self.spec.build_cycling_optimizer();
         let mut model = self.model.clone();
         let (resume, config, mut save) = match checkpointing {
             Some(c) => (c.resume, c.config, Some(c.save)),
@@ -247,8 +244,7 @@ where
         progress: &(dyn Fn() + Sync),
         stop: &AtomicBool,
     ) -> Result<Vec<Candidate>, TaskError> {
-        let spec = &self.spec;
-        let optimizer = || spec.optimizer.build_cycling(spec.optimizer_options());
+        let optimizer = || self.spec.build_cycling_optimizer();
         let seed = Seed {
             model: &self.model,
             task: &self.task,
@@ -270,8 +266,7 @@ where
             .valid
             .clone()
             .unwrap_or_else(|| Batches::from_batches(Vec::new()));
-        let spec = &self.spec;
-        let optimizer = || spec.optimizer.build_cycling(spec.optimizer_options());
+        let optimizer = || self.spec.build_cycling_optimizer();
         evaluate_seed(
             &self.model,
             &self.task,

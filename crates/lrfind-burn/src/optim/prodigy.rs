@@ -156,8 +156,9 @@ impl ModuleStep for Prodigy {
         };
         module.visit(&mut sums);
         let (numerator, denominator) = (sums.numerator, sums.denominator);
-        if denominator == 0.0 || lr <= 0.0 {
-            // prodigyopt returns here: the moments moved, the parameters and `d` do not.
+        if denominator == 0.0 {
+            // prodigyopt returns here (also at lr 0, where nothing accumulates): the moments moved,
+            // the parameters and `d` do not.
             return module;
         }
         let e = &mut self.estimate;

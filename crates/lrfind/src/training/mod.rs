@@ -162,6 +162,8 @@ pub enum Event<'a> {
         epoch: usize,
         /// The rate taken.
         used: RateUse,
+        /// Whether a refinement chose it (see [`Event::Refined`]).
+        refined: bool,
     },
     /// An epoch of `steps` optimizer steps begins.
     EpochStart {
@@ -575,6 +577,7 @@ impl Trainer {
             .schedule
             .take_rates(&found)
             .map_err(|missing| TrainError::NoRate { epoch, missing })?;
+        let refined = !candidates.is_empty();
         history.refinds.push(RefindRecord {
             epoch,
             method: self.method,
@@ -582,7 +585,11 @@ impl Trainer {
             step: history.step_lr.len(),
             candidates,
         });
-        observer.on_event(Event::Refound { epoch, used })?;
+        observer.on_event(Event::Refound {
+            epoch,
+            used,
+            refined,
+        })?;
         Ok(RunningSchedule {
             config,
             lr,
