@@ -123,11 +123,6 @@ impl Prodigy {
         self.estimate.d
     }
 
-    /// Steps taken.
-    pub fn steps(&self) -> u64 {
-        self.estimate.k
-    }
-
     /// The handle that sets β1; clones of this optimizer share it.
     pub(super) fn beta1_handle(&self) -> Arc<RwLock<f64>> {
         self.beta1.clone()
