@@ -37,6 +37,10 @@ for round in $(seq "$rounds"); do
         "$python" -W ignore "$here/pytorch_steps.py" "$name" "$steps" "$threads" >>"$out/$name.torch"
     done
 done
+# shellcheck source=provenance.sh
+source "$(dirname "$0")/provenance.sh"
+provenance
+echo
 echo "| task | lrfind \`find ${LRFIND_FLAGS:-}\`, ms / step | PyTorch $("$python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null), ms / step | PyTorch / lrfind |"
 echo "|---|---|---|---|"
 for t in "${tasks[@]}"; do

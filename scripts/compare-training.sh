@@ -18,6 +18,10 @@ e = json.load(open(sys.argv[1]))["epochs"][-1]
 print("%.4f (%.2f%%)" % (e["val_loss"], 100 * e["val_accuracy"]))
 PY
 }
+# shellcheck source=provenance.sh
+source "$(dirname "$0")/provenance.sh"
+provenance
+echo
 echo "| dataset | suggested lr, constant | one-cycle from the suggestion | one-cycle, re-found every $every epochs |"
 echo "|---|---|---|---|"
 for dataset in digits fashion-mnist; do

@@ -29,6 +29,10 @@ while IFS='|' read -r name flags; do
     $bin evaluate $flags $grid --out "$out/$name" --format json >/dev/null 2>&1 ||
         echo "$name: evaluate failed" >&2
 done <"$tasks_file"
+# shellcheck source=provenance.sh
+source "$(dirname "$0")/provenance.sh"
+provenance
+echo
 python3 - "$out" "${names[@]}" <<'PY'
 import json, os, statistics, sys
 out, names = sys.argv[1], sys.argv[2:]
