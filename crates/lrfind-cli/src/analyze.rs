@@ -5,8 +5,9 @@ use crate::flags::{parse_stop_div, Format, SmoothingKind, StopDiv, SuggestArgs};
 use crate::output;
 use anyhow::{Context, Result};
 use clap::Parser;
-use lrfind::{analyze, Analysis, Curve, Method, Outcome};
-use std::path::PathBuf;
+use lrfind::{analyze, Analysis, Curve, Method, Outcome, StopReason};
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 pub struct Args {
@@ -57,7 +58,13 @@ pub fn analyze_curve(args: Args) -> Result<()> {
     if options.sma_window == 0 {
         return Err(bad_input("--sma-window must be at least 1"));
     }
-    let analysis = analyze(&curve, &options).map_err(bad_setting)?;
+    let mut analysis = analyze(&curve, &options).map_err(bad_setting)?;
+    // lrfind's own files say how their range test ended; a curve read as recorded ended so too.
+    if !options.replays() && analysis.truncated_from.is_none() {
+        if let Some(stopped) = recorded_stop(&args.file) {
+            analysis.stopped = stopped;
+        }
+    }
     if let Some(plot) = &args.plot {
         let title = format!("LR range test: {}", args.file.display());
         lrfind::plot::plot_analysis(&analysis, options.sma_window, &title, plot)?;
@@ -74,6 +81,24 @@ pub fn analyze_curve(args: Args) -> Result<()> {
         eprintln!("plot written to {}", plot.display());
     }
     Ok(())
+}
+
+/// How lrfind's own JSON (`lr_find.json`, `analyze --format json`) says its range test ended
+/// (its `"stopped"`); `None` for CSV, stdin, or JSON without one.
+fn recorded_stop(path: &Path) -> Option<StopReason> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut start = [0u8; 64];
+    let n = file.read(&mut start).ok()?;
+    let json = start[..n]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xef | 0xbb | 0xbf))
+        == Some(&b'{');
+    if !json {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let doc: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
+    serde_json::from_value(doc.get("stopped")?.clone()).ok()
 }
 
 /// The human summary: one line about the curve, one row per rule; `default` is marked.

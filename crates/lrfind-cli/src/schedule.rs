@@ -73,28 +73,53 @@ fn read_metrics(path: &Path) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-/// The rates a finder's JSON offers: its default rule's suggestion and the bounds.
+/// The rates a finder's JSON offers: the rate it recommends (its `recommended`, or for a file
+/// without one its default rule's suggestion) and the bounds. A file that recommends nothing is
+/// refused with its reason, and bounds are not offered from a curve that never fell (a `flat`
+/// reading: they would be read off the batch noise).
 fn read_found(path: &Path) -> Result<FoundRates> {
     let text = std::fs::read_to_string(path)
         .map_err(bad_input)
         .with_context(|| format!("{}", path.display()))?;
     let v: Value = serde_json::from_str(&text)
         .map_err(|e| bad_input(format!("{}: not a finder JSON: {e}", path.display())))?;
-    let method = v["default_method"]
-        .as_str()
-        .and_then(|m| m.parse::<Method>().ok())
-        .unwrap_or(lrfind::DEFAULT_METHOD);
     let s = &v["suggestions"];
+    let (method, suggestion) = match v.get("recommended") {
+        Some(rec) => {
+            let Some(name) = rec["method"].as_str() else {
+                return Err(bad_input(format!(
+                    "{}: recommends no rate ({}); run the range test again (see its warnings)",
+                    path.display(),
+                    rec["reason"].as_str().unwrap_or("no reason given")
+                )));
+            };
+            let method = name.parse::<Method>().map_err(|_| {
+                bad_input(format!(
+                    "{}: recommends an unknown rule '{name}'",
+                    path.display()
+                ))
+            })?;
+            (method, rec["lr"].as_f64())
+        }
+        None => {
+            let method = v["default_method"]
+                .as_str()
+                .and_then(|m| m.parse::<Method>().ok())
+                .unwrap_or(lrfind::DEFAULT_METHOD);
+            (method, s[method.name()]["lr"].as_f64())
+        }
+    };
+    let flat = v["reading"]["kind"].as_str() == Some("flat");
     let bounds = match (
         s["bounds"]["base_lr"].as_f64(),
         s["bounds"]["max_lr"].as_f64(),
     ) {
-        (Some(base), Some(max)) => Some((base, max)),
+        (Some(base), Some(max)) if !flat => Some((base, max)),
         _ => None,
     };
     Ok(FoundRates {
         method,
-        suggestion: s[method.name()]["lr"].as_f64(),
+        suggestion,
         bounds,
     })
 }

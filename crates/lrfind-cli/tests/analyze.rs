@@ -268,3 +268,31 @@ fn bad_input_is_a_one_line_error_with_exit_code_2() {
     );
     assert_bad_input(&[&ok, "--stop-div", "0.5"], None, "--stop-div must be");
 }
+
+/// lrfind's own JSON keeps the stop reason it records (a curve read as recorded ended so too).
+#[test]
+fn lrfinds_own_file_keeps_its_stop_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lr_find.json");
+    let lr: Vec<f64> = (0..30).map(|i| 1e-5 * 1.5f64.powi(i)).collect();
+    let loss: Vec<f64> = (0..30)
+        .map(|i| 2.0 - 0.03 * i as f64 + 0.002 * (i * i) as f64)
+        .collect();
+    for stopped in ["diverged", "interrupted"] {
+        let doc = serde_json::json!({"stopped": stopped, "curve": {"lr": lr, "loss": loss}});
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let out = lrfind().arg("analyze").arg(&file).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let table = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            table.starts_with(&format!("30 points ({stopped})")),
+            "{table}"
+        );
+        let json = analyze_json(&[file.to_str().unwrap()]);
+        assert_eq!(json["stopped"], stopped);
+    }
+}

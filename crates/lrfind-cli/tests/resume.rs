@@ -151,6 +151,37 @@ fn resuming_needs_a_checkpoint_and_the_same_flags() {
     );
     let again = quick(&["--resume"]);
     assert!(again.status.success(), "a finished run resumes to its end");
+    // One byte changed in any region of a real checkpoint — its header line, its settings line,
+    // the model's bytes, the optimizer's bytes — is refused, never resumed.
+    let file = out.join("checkpoint.lrfind");
+    let bytes = std::fs::read(&file).unwrap();
+    let line = |n: usize| {
+        bytes
+            .split(|&b| b == b'\n')
+            .take(n)
+            .map(|l| l.len() + 1)
+            .sum::<usize>()
+    };
+    let (settings, payload) = (line(1), line(2));
+    let mut at: Vec<usize> = vec![3, settings + 5, payload - 10, payload + 1, bytes.len() - 1];
+    at.extend((1..16).map(|k| payload + (bytes.len() - payload) * k / 16));
+    for at in at {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x01;
+        std::fs::write(&file, &flipped).unwrap();
+        let out = quick(&["--resume"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "byte {at} of {}: {stderr}",
+            bytes.len()
+        );
+        assert!(
+            stderr.contains("not an lrfind checkpoint"),
+            "byte {at}: {stderr}"
+        );
+    }
     std::fs::write(out.join("checkpoint.lrfind"), b"lrfind-checkpoint 1\n{").unwrap();
     let damaged = quick(&["--resume"]);
     assert_eq!(damaged.status.code(), Some(2));

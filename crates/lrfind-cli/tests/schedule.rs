@@ -280,3 +280,62 @@ fn bad_flags_are_clear_errors_with_exit_code_2() {
             .stderr(predicate::str::contains(msg).and(predicate::str::contains("panicked").not()));
     }
 }
+
+/// `--from` takes the rate the file recommends (not its default rule's), refuses a file that
+/// recommends none with its reason, and takes no bounds from a curve that never fell.
+#[test]
+fn from_takes_the_recommended_rate_and_refuses_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lr_find.json");
+    let run = |doc: Value, kind: &str| {
+        std::fs::write(&file, doc.to_string()).unwrap();
+        lrfind()
+            .args(["schedule", kind, "--steps", "3", "--format", "json"])
+            .args(["--step-size-up", "2"].iter().filter(|_| kind == "cyclic"))
+            .arg("--from")
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let doc = |recommended: Value, reading: &str| {
+        serde_json::json!({
+            "suggestions": {
+                "valley": {"lr": 0.003}, "consensus": {"lr": 0.01},
+                "bounds": {"base_lr": 0.001, "max_lr": 0.1}
+            },
+            "default_method": "consensus",
+            "reading": {"kind": reading},
+            "recommended": recommended,
+        })
+    };
+    let valley = run(
+        doc(
+            serde_json::json!({"method": "valley", "lr": 0.003}),
+            "descent",
+        ),
+        "constant",
+    );
+    assert!(
+        valley.status.success(),
+        "{}",
+        String::from_utf8_lossy(&valley.stderr)
+    );
+    let lrs: Value = serde_json::from_slice(&valley.stdout).unwrap();
+    assert_eq!(lrs["lr"][0].as_f64(), Some(0.003));
+    let none = run(
+        doc(
+            serde_json::json!({"method": null, "reason": "the range test was interrupted"}),
+            "descent",
+        ),
+        "one-cycle",
+    );
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr)
+        .contains("recommends no rate (the range test was interrupted)"));
+    let flat = run(
+        doc(serde_json::json!({"method": "valley", "lr": 0.003}), "flat"),
+        "cyclic",
+    );
+    assert_eq!(flat.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&flat.stderr).contains("bounds"));
+}

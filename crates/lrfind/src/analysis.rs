@@ -55,7 +55,7 @@ impl Default for AnalyzeOptions {
 
 impl AnalyzeOptions {
     /// Whether the curve is replayed through a live smoothing or stop rule.
-    fn replays(&self) -> bool {
+    pub fn replays(&self) -> bool {
         self.smoothing != Smoothing::None || self.stop_div.is_some()
     }
 }
