@@ -3,7 +3,7 @@
 //! losses: regret = (loss − best grid loss) / best grid loss. The runs are
 //! [`lrfind_zoo::evaluation`]'s, the statistics [`lrfind::regret`]'s.
 
-use crate::exit::{bad_input, bad_setting};
+use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::flags::{Format, RangeArgs, SuggestArgs};
 use crate::output::{emit, write_atomic};
 use crate::report;
@@ -11,10 +11,11 @@ use anyhow::Result;
 use clap::Parser;
 use lrfind::regret::{self, Evaluation};
 use lrfind::Smoothing;
-use lrfind_zoo::evaluation::{EvalSchedule, EvaluationPlan};
+use lrfind_zoo::evaluation::{EvalSchedule, EvaluationError, EvaluationPlan};
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::json;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 #[derive(Parser, Debug)]
 pub struct Args {
@@ -81,6 +82,7 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         + lrfind::refine::DEFAULT_CANDIDATES;
     let bar = report::progress_bar((args.seeds * runs) as u64);
     bar.set_message("training runs");
+    let stop = report::ctrl_c();
     let mut seeds = Vec::new();
     for s in 0..args.seeds {
         let mut task = args.task.clone();
@@ -89,13 +91,22 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         if bench.held_out_batches() == 0 {
             return Err(bad_input(lrfind_zoo::workbench::no_held_out()));
         }
-        seeds.push(bench.evaluate(&plan, &|| bar.inc(1)).map_err(bad_input)?);
+        match bench.evaluate(&plan, &|| bar.inc(1), Some(&stop)) {
+            Ok(runs) => seeds.push(runs),
+            Err(EvaluationError::Interrupted) => break,
+            Err(e) => return Err(bad_input(e)),
+        }
     }
     bar.finish_and_clear();
+    let interrupted = stop.load(Ordering::SeqCst) || seeds.len() < args.seeds;
+    if interrupted && seeds.is_empty() {
+        return Err(anyhow::Error::new(Interrupted)
+            .context("evaluate: no seed had finished; nothing written"));
+    }
 
     let names = lrfind_zoo::evaluation::rule_names();
     let eval = Evaluation::new(plan.grid, &seeds, args.epochs, &names).expect("seeds and a grid");
-    let config = json!({"task": args.task.to_json(), "epochs": args.epochs, "seeds": args.seeds,
+    let config = json!({"task": args.task.to_json(), "epochs": args.epochs, "seeds": seeds.len(),
                         "schedule": args.schedule.kind().name(), "range_test": args.range.to_json()});
     let doc = eval.to_json(lrfind::DEFAULT_METHOD, config);
     write_atomic(&args.out.join("evaluate.json"), |w| {
@@ -115,6 +126,14 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
     );
     let path = args.out.join("evaluate.png");
     lrfind::plot::plot_evaluation(&title, &eval.grid, &eval.grid_loss, &marks, &path)?;
+    if interrupted {
+        return Err(anyhow::Error::new(Interrupted).context(format!(
+            "evaluate: {} of {} seeds had finished; their evaluation is in {}",
+            seeds.len(),
+            args.seeds,
+            args.out.join("evaluate.json").display()
+        )));
+    }
     if args.format == Format::Json {
         return emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
     }
@@ -122,7 +141,7 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
     emit(&format!(
         "best grid lr {:.3e}: held-out loss {best:.4} ({} seeds × {} epochs, {})\n{}wrote {}/evaluate.{{json,png}}\n",
         eval.grid[best_i],
-        args.seeds,
+        seeds.len(),
         args.epochs,
         args.schedule.kind().name(),
         eval.table(lrfind::DEFAULT_METHOD),

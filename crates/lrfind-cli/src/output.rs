@@ -16,22 +16,41 @@ pub fn write_atomic(
     lrfind::atomic::write(path, fill).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Checks, before any work starts, that the output folder `out` exists as a folder or can be
-/// created (its nearest existing ancestor is a folder); bad input otherwise. Creates nothing:
-/// [`write_atomic`] creates it with the first file.
+/// Checks, before any work starts, that files can be written in the output folder `out`: creates
+/// it (and any missing parent), writes and removes a probe file there, then removes the folders it
+/// created, so that a run that fails later leaves no empty folder behind. Bad input, naming the
+/// folder and why, when it cannot be created or written.
 pub fn check_out_dir(out: &Path) -> Result<()> {
-    let existing = out
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        crate::exit::bad_input(format!(
+            "cannot {what} the output folder {}: {e}",
+            out.display()
+        ))
+    };
+    if let Some(a) = out
         .ancestors()
-        .find(|a| a.as_os_str().is_empty() || a.exists());
-    match existing {
-        Some(a) if a.as_os_str().is_empty() || a.is_dir() => Ok(()),
-        Some(a) => Err(crate::exit::bad_input(format!(
-            "cannot create the output folder {}: {} is not a folder",
-            out.display(),
-            a.display()
-        ))),
-        None => Ok(()),
+        .find(|a| !a.as_os_str().is_empty() && a.exists())
+    {
+        if !a.is_dir() {
+            return Err(bad(
+                "create",
+                &format_args!("{} is not a folder", a.display()),
+            ));
+        }
     }
+    let missing: Vec<&Path> = out
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .collect();
+    std::fs::create_dir_all(out).map_err(|e| bad("create", &e))?;
+    let probe = out.join(format!(".lrfind-probe-{}", std::process::id()));
+    let written = std::fs::File::create(&probe)
+        .and_then(|mut f| f.write_all(b"lrfind").and_then(|()| f.sync_all()));
+    let _ = std::fs::remove_file(&probe);
+    for dir in &missing {
+        let _ = std::fs::remove_dir(dir);
+    }
+    written.map_err(|e| bad("write in", &e))
 }
 
 /// A learning rate for tables: 4 significant digits in scientific notation.

@@ -109,3 +109,49 @@ fn bad_grid_is_refused() {
         .code(2)
         .stderr(predicate::str::contains("0 < --grid-start < --grid-end"));
 }
+
+/// Ctrl-C stops every run at its next step and exits 130 within a few seconds: before any seed has
+/// finished nothing is written; after, the finished seeds' evaluation is.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_runs_and_exits_130() {
+    for wait_ms in [1000, 5000] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("ev");
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lrfind"))
+            .args(["evaluate", "--epochs", "20", "--seeds", "4", "--out"])
+            .arg(&out)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        let signalled = std::time::Instant::now();
+        let killed = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(130), "{stderr}");
+        assert!(
+            signalled.elapsed().as_secs() < 4,
+            "took {:?} to stop",
+            signalled.elapsed()
+        );
+        let file = out.join("evaluate.json");
+        if stderr.contains("no seed had finished") {
+            assert!(!file.exists());
+        } else {
+            let doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            let seeds = doc["config"]["seeds"].as_u64().unwrap();
+            assert!((1..4).contains(&seeds), "{seeds} seeds written");
+            assert!(
+                stderr.contains(&format!("{seeds} of 4 seeds had finished")),
+                "{stderr}"
+            );
+        }
+    }
+}

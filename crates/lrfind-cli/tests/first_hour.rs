@@ -259,6 +259,34 @@ fn bad_input_leaves_no_output_folder_behind() {
         .stderr(predicate::str::contains("is not a folder"));
 }
 
+/// An output folder that cannot be created or written is bad input before any training: `find`,
+/// `train` and `evaluate` exit 2 naming it, with no training output, and write nothing elsewhere.
+#[test]
+fn an_unwritable_out_is_refused_before_the_work() {
+    for out in ["/proc/lrfind-no/out", "/sys/lrfind-no"] {
+        for command in [
+            &["find"][..],
+            &["train", "--epochs", "1"],
+            &["evaluate", "--seeds", "1", "--epochs", "1"],
+        ] {
+            let started = std::time::Instant::now();
+            let output = lrfind()
+                .args(command)
+                .args(["--out", out])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{command:?} {out}: {stderr}");
+            assert!(
+                stderr.contains(&format!("cannot create the output folder {out}")),
+                "{command:?}: {stderr}"
+            );
+            assert!(output.stdout.is_empty(), "{command:?} printed results");
+            assert!(started.elapsed().as_secs() < 5, "{command:?} trained first");
+        }
+    }
+}
+
 /// A small deterministic generator for the combinations below (no extra dependency).
 fn pick(state: &mut u64, n: usize) -> usize {
     *state = state

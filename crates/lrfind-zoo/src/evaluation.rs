@@ -97,6 +97,9 @@ pub enum EvaluationError {
     /// Its curve could not be read.
     #[error(transparent)]
     Analyze(#[from] AnalyzeError),
+    /// The stop flag was set: the seed's runs stopped at their next step.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// What one run trains with.
@@ -110,7 +113,9 @@ enum Plan {
 
 /// Runs one seed of `plan` from `model` (restored after the range test): the grid and every
 /// rule's rate, in parallel, each from its own copy of the weights and a fresh optimizer;
-/// `progress` is called after each run.
+/// `progress` is called after each run. Once `stop` is set, the range test and every run stop at
+/// their next step and the seed is [`EvaluationError::Interrupted`].
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate_seed<M, T>(
     model: &M,
     task: &T,
@@ -119,6 +124,7 @@ pub fn evaluate_seed<M, T>(
     optimizer: &(dyn Fn() -> (BuiltOptimizer, Option<MomentumControl>) + Sync),
     plan: &EvaluationPlan,
     progress: &(dyn Fn() + Sync),
+    stop: Option<&AtomicBool>,
 ) -> Result<SeedRuns, EvaluationError>
 where
     M: Module + Clone + Send + Sync,
@@ -128,11 +134,19 @@ where
     let steps_per_epoch = train.len();
     let steps = plan.epochs * steps_per_epoch;
     let mut probe = crate::task::probe(model.clone(), optimizer().0, train.clone(), task.clone());
-    let result = match lrfind::run(&mut probe, plan.range_test, &mut ()) {
+    let stopped = || stop.is_some_and(|s| s.load(Ordering::SeqCst));
+    let mut observer = |_: &lrfind::Progress| match stopped() {
+        true => std::ops::ControlFlow::Break(()),
+        false => std::ops::ControlFlow::Continue(()),
+    };
+    let result = match lrfind::run(&mut probe, plan.range_test, &mut observer) {
         Ok(r) => r,
         Err(RunError::Step { partial, .. }) => *partial,
         Err(e) => return Err(e.into()),
     };
+    if stopped() {
+        return Err(EvaluationError::Interrupted);
+    }
     let analysis = analyze(&result.curve, &plan.analysis)?;
     let seed = Seed {
         model,
@@ -141,7 +155,7 @@ where
         valid,
         optimizer,
         schedule: plan.schedule,
-        stop: None,
+        stop,
     };
     let mut plans: Vec<(String, Plan)> = plan
         .grid
@@ -156,6 +170,9 @@ where
     if let Some(s) = analysis.suggestion(lrfind::DEFAULT_METHOD) {
         let refine = Refine::default();
         let candidates = seed.refine(s.lr, refine.candidates, refine.steps(steps), progress);
+        if stopped() {
+            return Err(EvaluationError::Interrupted);
+        }
         let lr = refine::pick(&candidates).expect("at least one candidate");
         plans.push((REFINED.to_string(), Plan::Rate(lr)));
     }
@@ -174,6 +191,9 @@ where
             (name, run, outcome)
         })
         .collect();
+    if stopped() {
+        return Err(EvaluationError::Interrupted);
+    }
     let mut grid = Vec::new();
     let mut rules = Vec::new();
     for (name, run, outcome) in outcomes {

@@ -88,6 +88,7 @@ pub trait Workbench {
         &self,
         plan: &EvaluationPlan,
         progress: &(dyn Fn() + Sync),
+        stop: Option<&AtomicBool>,
     ) -> Result<SeedRuns, EvaluationError>;
 }
 
@@ -261,6 +262,7 @@ where
         &self,
         plan: &EvaluationPlan,
         progress: &(dyn Fn() + Sync),
+        stop: Option<&AtomicBool>,
     ) -> Result<SeedRuns, EvaluationError> {
         let valid = self
             .valid
@@ -275,6 +277,7 @@ where
             &optimizer,
             plan,
             progress,
+            stop,
         )
     }
 }
