@@ -56,6 +56,10 @@ pub struct Args {
 pub fn evaluate_rules(args: Args) -> Result<()> {
     args.task.validate().map_err(bad_input)?;
     args.range.config().validate().map_err(bad_setting)?;
+    args.suggest
+        .options(Smoothing::None, None)
+        .validate()
+        .map_err(bad_setting)?;
     if args.epochs == 0 || args.seeds == 0 || args.grid_points < 2 {
         return Err(bad_input(
             "--epochs and --seeds must be at least 1, --grid-points at least 2",

@@ -21,12 +21,15 @@ pub fn bad_input(e: impl fmt::Display) -> anyhow::Error {
 }
 
 /// The range-test settings as the core's errors name them, and the flags that set them.
-const SETTINGS: [(&str, &str); 5] = [
+const SETTINGS: [(&str, &str); 8] = [
     ("start_lr", "--start-lr"),
     ("end_lr", "--end-lr"),
     ("num_iter", "--num-iter"),
     ("stop_div", "--stop-div"),
     ("beta", "--beta"),
+    ("slide.thresh", "--slide-thresh"),
+    ("slide.lr_diff", "--slide-lr-diff"),
+    ("sma_window", "--sma-window"),
 ];
 
 /// Bad input from a core configuration error, its settings named by their flags
@@ -92,7 +95,7 @@ mod tests {
         };
         assert_eq!(
             bad_setting(e).to_string(),
-            "--end-lr must be finite and greater than --start-lr (0.001), got 0.0001"
+            "--end-lr must be finite and greater than --start-lr (1e-3), got 1e-4"
         );
         assert_eq!(
             bad_setting("beta_x and beta").to_string(),

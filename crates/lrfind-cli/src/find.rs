@@ -60,6 +60,10 @@ pub fn find_rate(args: Args) -> Result<()> {
     }
     args.task.validate().map_err(bad_input)?;
     crate::output::check_out_dir(&args.out)?;
+    args.suggest
+        .options(Smoothing::None, None)
+        .validate()
+        .map_err(bad_setting)?;
     let stop = report::ctrl_c();
     let held_out = match (args.val_batches, args.refine) {
         (_, 1..) => HeldOut::All,

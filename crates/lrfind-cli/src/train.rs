@@ -229,6 +229,10 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
     }
     schedule.validate().map_err(bad_input)?;
     crate::output::check_out_dir(&args.out)?;
+    args.suggest
+        .options(Smoothing::None, None)
+        .validate()
+        .map_err(bad_setting)?;
     let config = resume::run_config(&args, &schedule);
     let checkpoint = resume::load(&args, &config)?;
     let stop = report::ctrl_c();

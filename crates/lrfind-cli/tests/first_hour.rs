@@ -136,6 +136,158 @@ fn negative_looking_values_reach_the_check_that_names_the_flag() {
         .stderr(predicate::str::contains("--beta must be"));
 }
 
+/// Numbers that are not numbers, out of range, or for a setting the optimizer does not take are
+/// exit 2 naming the flag, before any training, for every command that takes them.
+#[test]
+fn settings_out_of_range_or_not_taken_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let curve = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../lrfind/tests/data/suggest/digits_mlp_adam_s0/curve.csv");
+    let curve = curve.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--optimizer", "sgd", "--momentum=nan"],
+            "--momentum must lie in [0, 1), got NaN",
+        ),
+        (
+            &["--optimizer", "sgd", "--momentum", "2"],
+            "--momentum must lie in [0, 1), got 2",
+        ),
+        (
+            &["--optimizer", "sgd", "--momentum=-0.1"],
+            "--momentum must lie in [0, 1)",
+        ),
+        (
+            &["--weight-decay=nan"],
+            "--weight-decay must be finite and at least 0, got NaN",
+        ),
+        (
+            &["--weight-decay=inf"],
+            "--weight-decay must be finite and at least 0, got inf",
+        ),
+        (
+            &["--weight-decay=-1"],
+            "--weight-decay must be finite and at least 0",
+        ),
+        (
+            &["--optimizer", "adagrad", "--momentum", "0.9"],
+            "--optimizer adagrad does not take --momentum",
+        ),
+        (
+            &["--momentum", "0.9"],
+            "--optimizer adamw does not take --momentum",
+        ),
+        (
+            &["--slide-thresh=-1"],
+            "--slide-thresh must be a finite number ≥ 0, got -1",
+        ),
+        (
+            &["--slide-thresh=nan"],
+            "--slide-thresh must be a finite number ≥ 0, got NaN",
+        ),
+        (
+            &["--slide-lr-diff", "0"],
+            "--slide-lr-diff must be at least 1",
+        ),
+        (
+            &["--start-lr", "1e308"],
+            "greater than --start-lr (1e308), got 1e1",
+        ),
+    ];
+    for (flags, message) in cases {
+        for command in ["find", "train", "evaluate"] {
+            let started = std::time::Instant::now();
+            let out = lrfind()
+                .arg(command)
+                .args(*flags)
+                .arg("--out")
+                .arg(dir.path().join("out"))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command} {flags:?}: {stderr}");
+            assert!(stderr.contains(message), "{command} {flags:?}: {stderr}");
+            assert!(
+                started.elapsed().as_secs() < 5,
+                "{command} {flags:?} trained first"
+            );
+        }
+    }
+    for flags in [&["--slide-thresh=-1"][..], &["--slide-lr-diff", "0"]] {
+        let out = lrfind()
+            .arg("analyze")
+            .arg(curve)
+            .args(flags)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "analyze {flags:?}");
+    }
+}
+
+/// A ramp or a grid whose ends' ratio overflows is computed in log space: every lr is finite, and
+/// the files read back.
+#[test]
+fn ranges_whose_ratio_overflows_stay_finite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("wide");
+    lrfind()
+        .args([
+            "find",
+            "--start-lr",
+            "1e-200",
+            "--end-lr",
+            "1e200",
+            "--num-iter",
+            "20",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("lr_find.json")).unwrap()).unwrap();
+    let lrs = doc["curve"]["lr"].as_array().unwrap();
+    assert!(
+        lrs.iter().all(|x| x.as_f64().is_some_and(f64::is_finite)),
+        "{lrs:?}"
+    );
+    lrfind()
+        .arg("analyze")
+        .arg(out.join("lr_find.csv"))
+        .assert()
+        .success();
+    let ev = dir.path().join("ev");
+    let grid = lrfind()
+        .args([
+            "evaluate",
+            "--grid-start",
+            "1e-300",
+            "--grid-end",
+            "1e300",
+            "--grid-points",
+            "3",
+        ])
+        .args(["--seeds", "1", "--epochs", "1", "--format", "json", "--out"])
+        .arg(&ev)
+        .output()
+        .unwrap();
+    assert!(
+        grid.status.success(),
+        "{}",
+        String::from_utf8_lossy(&grid.stderr)
+    );
+    let text = String::from_utf8_lossy(&grid.stdout);
+    assert!(!text.contains("NaN"), "{text}");
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let grid = doc["grid"].as_array().unwrap();
+    assert!(
+        grid.iter()
+            .all(|g| g["lr"].as_f64().is_some_and(f64::is_finite)),
+        "{grid:?}"
+    );
+    assert!(doc["best"]["val_loss"].as_f64().is_some_and(f64::is_finite));
+}
+
 #[test]
 fn help_lists_what_each_flag_accepts() {
     let find = lrfind().args(["find", "--help"]).output().unwrap();

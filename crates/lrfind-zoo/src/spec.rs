@@ -303,6 +303,19 @@ impl TaskSpec {
         if self.dataset == Dataset::Csv && self.target.is_none() {
             return Err(invalid("--dataset csv needs --target COLUMN"));
         }
+        use lrfind_burn::optim::OptimizerError as E;
+        self.optimizer_options()
+            .validate(self.optimizer)
+            .map_err(|e| match e {
+                E::Momentum(m) => invalid(format!("--momentum must lie in [0, 1), got {m}")),
+                E::WeightDecay(d) => invalid(format!(
+                    "--weight-decay must be finite and at least 0, got {d}"
+                )),
+                E::NoMomentum { optimizer, why } => invalid(format!(
+                    "--optimizer {optimizer} does not take --momentum ({why})"
+                )),
+                e => invalid(e.to_string()),
+            })?;
         let model = self.model_kind();
         if !self.dataset.fits(model) {
             return Err(invalid(format!(

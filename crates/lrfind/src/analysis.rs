@@ -54,6 +54,25 @@ impl Default for AnalyzeOptions {
 }
 
 impl AnalyzeOptions {
+    /// Checks the rules' settings (`slide`, `sma_window`) and a replay's smoothing and stop rule;
+    /// [`analyze`] refuses options that fail it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = self.slide;
+        if !(s.thresh.is_finite() && s.thresh >= 0.0) {
+            return Err(ConfigError::SlideThresh(s.thresh));
+        }
+        if s.lr_diff == 0 {
+            return Err(ConfigError::SlideLrDiff);
+        }
+        if !(s.adjust_value.is_finite() && s.adjust_value > 0.0) {
+            return Err(ConfigError::SlideAdjust(s.adjust_value));
+        }
+        if self.sma_window == 0 {
+            return Err(ConfigError::SmaWindow);
+        }
+        Ok(())
+    }
+
     /// Whether the curve is replayed through a live smoothing or stop rule.
     pub fn replays(&self) -> bool {
         self.smoothing != Smoothing::None || self.stop_div.is_some()
@@ -120,6 +139,7 @@ pub struct Analysis {
 
 /// Analyzes `curve` as [`AnalyzeOptions`] say.
 pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
+    options.validate()?;
     validate_smoothing(options.smoothing)?;
     validate_stop_div(options.stop_div)?;
     let (curve, stopped, truncated_from) = replay(curve, options);

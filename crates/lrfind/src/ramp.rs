@@ -28,6 +28,10 @@ impl Ramp {
         }
         let t = k as f64 / (n - 1) as f64;
         match self {
+            // In log space when end/start overflows (1e-200 … 1e200): no step's lr is ∞.
+            Ramp::Exp if !(end / start).is_finite() => {
+                (start.ln() + (end.ln() - start.ln()) * t).exp()
+            }
             Ramp::Exp => start * (end / start).powf(t),
             Ramp::Linear => start + (end - start) * t,
         }

@@ -49,10 +49,10 @@ impl Default for RangeTestConfig {
 /// A setting of [`RangeTestConfig`] that cannot work.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("start_lr must be a finite number > 0, got {0}")]
+    #[error("start_lr must be a finite number > 0, got {0:e}")]
     /// start_lr is not a finite number > 0.
     StartLr(f64),
-    #[error("end_lr must be finite and greater than start_lr ({start}), got {end}")]
+    #[error("end_lr must be finite and greater than start_lr ({start:e}), got {end:e}")]
     /// end_lr is not above start_lr.
     EndLr {
         /// start_lr.
@@ -69,6 +69,18 @@ pub enum ConfigError {
     #[error("stop_div must be a finite number > 1, got {0}")]
     /// A divergence factor ≤ 1.
     StopDiv(f64),
+    #[error("slide.thresh must be a finite number ≥ 0, got {0}")]
+    /// The `slide` rule's gradient threshold is negative or not a number.
+    SlideThresh(f64),
+    #[error("slide.lr_diff must be at least 1, got 0")]
+    /// The `slide` rule's interval is empty.
+    SlideLrDiff,
+    #[error("slide.adjust_value must be a finite number > 0, got {0}")]
+    /// The `slide` rule's factor is not a positive number.
+    SlideAdjust(f64),
+    #[error("sma_window must be at least 1, got 0")]
+    /// The `sma` rule's window is empty.
+    SmaWindow,
 }
 
 impl RangeTestConfig {

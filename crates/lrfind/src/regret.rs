@@ -10,9 +10,15 @@ use serde_json::{json, Value};
 
 /// `n ≥ 2` rates from `start` to `end`, evenly spaced in log: `start·(end/start)^(i/(n−1))`.
 pub fn log_grid(start: f64, end: f64, n: usize) -> Vec<f64> {
+    let d = (n - 1).max(1) as f64;
     let ratio = (end / start).ln();
+    if !ratio.is_finite() {
+        // end/start overflows (1e-300 … 1e300): in log space, where nothing does.
+        let (a, b) = (start.ln(), end.ln());
+        return (0..n).map(|i| (a + (b - a) * i as f64 / d).exp()).collect();
+    }
     (0..n)
-        .map(|i| start * (ratio * i as f64 / (n - 1).max(1) as f64).exp())
+        .map(|i| start * (ratio * i as f64 / d).exp())
         .collect()
 }
 

@@ -114,6 +114,61 @@ pub struct OptimizerOptions {
     pub nesterov: bool,
 }
 
+/// An optimizer setting out of its range, or one the optimizer does not take.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OptimizerError {
+    /// `momentum` must be finite, in [0, 1).
+    #[error("momentum must lie in [0, 1), got {0}")]
+    Momentum(f64),
+    /// `weight_decay` must be finite and not negative.
+    #[error("weight_decay must be finite and at least 0, got {0}")]
+    WeightDecay(f64),
+    /// The optimizer has no such setting: it would be ignored.
+    #[error("{optimizer} does not take momentum ({why})")]
+    NoMomentum {
+        /// The optimizer's name.
+        optimizer: &'static str,
+        /// What it has instead.
+        why: &'static str,
+    },
+    /// Nesterov momentum is SGD's, and needs momentum.
+    #[error("nesterov needs SGD with momentum > 0")]
+    Nesterov,
+}
+
+impl OptimizerOptions {
+    /// Checks each setting's range, and that `kind` takes it: momentum is SGD's and RMSprop's
+    /// (Adam, AdamW and Prodigy have β1 = 0.9, cycled by one-cycle and cyclic schedules; AdaGrad has
+    /// none), weight decay is every optimizer's.
+    pub fn validate(&self, kind: OptimizerKind) -> Result<(), OptimizerError> {
+        if let Some(m) = self.momentum {
+            if !(0.0..1.0).contains(&m) {
+                return Err(OptimizerError::Momentum(m));
+            }
+            let why = match kind {
+                OptimizerKind::Sgd | OptimizerKind::RmsProp => None,
+                OptimizerKind::AdaGrad => Some("it has none"),
+                _ => Some("its β1 is 0.9, cycled by one-cycle and cyclic schedules"),
+            };
+            if let Some(why) = why {
+                return Err(OptimizerError::NoMomentum {
+                    optimizer: kind.name(),
+                    why,
+                });
+            }
+        }
+        if let Some(d) = self.weight_decay {
+            if !(d.is_finite() && d >= 0.0) {
+                return Err(OptimizerError::WeightDecay(d));
+            }
+        }
+        if self.nesterov && (kind != OptimizerKind::Sgd || self.momentum.unwrap_or(0.0) == 0.0) {
+            return Err(OptimizerError::Nesterov);
+        }
+        Ok(())
+    }
+}
+
 impl OptimizerKind {
     /// Builds the optimizer with PyTorch's defaults (burn differs: SGD dampening 0.1, Adam ε 1e-5,
     /// AdamW weight decay 1e-4, RMSProp momentum 0.9): ε 1e-8 for Adam/AdamW/RMSProp,

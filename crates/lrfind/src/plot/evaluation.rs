@@ -28,7 +28,7 @@ impl Figure for EvaluationFigure<'_> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+            .build_cartesian_2d(super::log_axis(x0, x1).log_scale(), y0..y1)
             .map_err(e)?;
         chart
             .configure_mesh()

@@ -133,6 +133,13 @@ fn save(figure: &impl Figure, size: (u32, u32), path: &Path) -> Result<(), PlotE
 }
 
 /// (min, max) of the finite values, padded by 5% so the line does not touch the frame.
+/// A log axis plotters can draw: its key points count the decades from `ln(x1 / x0)`, which must
+/// stay finite (an lr range of 1e-300 … 1e300 would never end), so the low end is raised to at
+/// most 300 decades below the high one.
+pub(crate) fn log_axis(x0: f64, x1: f64) -> std::ops::Range<f64> {
+    x0.max(x1 * 1e-300)..x1
+}
+
 fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
@@ -189,7 +196,7 @@ fn lr_chart<'a, DB: DrawingBackend>(
     if let Some(title) = caption {
         builder.caption(title, ("sans-serif", 22));
     }
-    let mut chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
+    let mut chart = builder.build_cartesian_2d(log_axis(x0, x1).log_scale(), y0..y1)?;
     chart
         .configure_mesh()
         .x_desc("learning rate (log scale)")

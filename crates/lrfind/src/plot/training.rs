@@ -62,7 +62,7 @@ fn draw_training<DB: DrawingBackend>(
         .right_y_label_area_size(72)
         .build_cartesian_2d(0.0..steps, y0..y1)
         .map_err(e)?
-        .set_secondary_coord(0.0..steps, (lr0..lr1).log_scale());
+        .set_secondary_coord(0.0..steps, super::log_axis(lr0, lr1).log_scale());
     chart
         .configure_mesh()
         .x_desc("step")
