@@ -21,7 +21,7 @@ pub fn bad_input(e: impl fmt::Display) -> anyhow::Error {
 }
 
 /// The range-test settings as the core's errors name them, and the flags that set them.
-const SETTINGS: [(&str, &str); 8] = [
+const SETTINGS: [(&str, &str); 10] = [
     ("start_lr", "--start-lr"),
     ("end_lr", "--end-lr"),
     ("num_iter", "--num-iter"),
@@ -30,6 +30,8 @@ const SETTINGS: [(&str, &str); 8] = [
     ("slide.thresh", "--slide-thresh"),
     ("slide.lr_diff", "--slide-lr-diff"),
     ("sma_window", "--sma-window"),
+    ("analysis.methods", "--methods"),
+    ("method", "--method"),
 ];
 
 /// Bad input from a core configuration error, its settings named by their flags

@@ -233,6 +233,9 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         .options(Smoothing::None, None)
         .validate()
         .map_err(bad_setting)?;
+    args.trainer(schedule.clone())
+        .check_rules()
+        .map_err(bad_setting)?;
     let config = resume::run_config(&args, &schedule);
     let checkpoint = resume::load(&args, &config)?;
     let stop = report::ctrl_c();

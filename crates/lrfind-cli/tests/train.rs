@@ -188,6 +188,23 @@ fn bad_train_input_is_refused_before_training() {
         ),
         (vec!["--refind-every", "0"], "--refind-every"),
         (vec!["--eval-only"], "model.bpk does not exist"),
+        // A rate no range test could give is refused before the first one runs.
+        (
+            vec!["--method", "bounds", "--schedule", "constant"],
+            "--method bounds gives a range, which only a cyclic schedule takes",
+        ),
+        (
+            vec!["--methods", "valley"],
+            "--method consensus is not among --methods (valley)",
+        ),
+        (
+            vec!["--methods", "valley", "--schedule", "cyclic"],
+            "--methods (valley) has no bounds",
+        ),
+        (
+            vec!["--lr", "1e-3", "--refind-every", "1", "--methods", "steep"],
+            "--method consensus is not among --methods (steep)",
+        ),
     ];
     for (args, msg) in cases {
         lrfind()

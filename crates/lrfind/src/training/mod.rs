@@ -236,12 +236,40 @@ impl<F: FnMut(Event<'_>) -> Result<(), Halt>> TrainObserver for F {
     }
 }
 
+/// A rule setting of a [`Trainer`] that no range test could satisfy.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuleError {
+    /// The rule whose rate is taken does not run.
+    #[error("method {method} is not among analysis.methods ({ran}); add it, or take one of those")]
+    NotRun {
+        /// `method`.
+        method: Method,
+        /// The rules `analysis.methods` runs.
+        ran: String,
+    },
+    /// A rule that gives a range is taken by a schedule that needs one rate.
+    #[error("method bounds gives a range, which only a cyclic schedule takes; this one is {schedule}")]
+    Range {
+        /// The schedule's kind.
+        schedule: &'static str,
+    },
+    /// A cyclic schedule takes the bounds, and they are not read.
+    #[error("a cyclic schedule takes the bounds rule's range; analysis.methods ({ran}) has no bounds")]
+    NoBounds {
+        /// The rules `analysis.methods` runs.
+        ran: String,
+    },
+}
+
 /// Why a run stopped early. The history up to that point is kept by the caller.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError<E: std::error::Error + 'static> {
     /// Nothing to train.
     #[error("epochs must be at least 1")]
     NoEpochs,
+    /// A range test's rate could not be taken (checked before training).
+    #[error(transparent)]
+    Rules(#[from] RuleError),
     /// The schedule could not be built or stepped.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
@@ -340,6 +368,37 @@ impl Trainer {
         }
     }
 
+    /// Whether every range test this run will do can give the rate it takes: the rule `method`
+    /// runs and gives one rate, or — under a cyclic schedule — the bounds rule runs. Runs that do
+    /// no range test (a fixed rate, no re-finds) pass whatever the rules.
+    pub fn check_rules(&self) -> Result<(), RuleError> {
+        if self.lr != LrChoice::Auto && self.refind == RefindPolicy::Never {
+            return Ok(());
+        }
+        let ran = || {
+            let names: Vec<&str> = self.analysis.methods.iter().map(|m| m.name()).collect();
+            names.join(",")
+        };
+        if matches!(self.schedule, ScheduleConfig::Cyclic(_)) {
+            return match self.analysis.methods.contains(&Method::Bounds) {
+                true => Ok(()),
+                false => Err(RuleError::NoBounds { ran: ran() }),
+            };
+        }
+        if self.method == Method::Bounds {
+            return Err(RuleError::Range {
+                schedule: self.schedule.kind().name(),
+            });
+        }
+        if !self.analysis.methods.contains(&self.method) {
+            return Err(RuleError::NotRun {
+                method: self.method,
+                ran: ran(),
+            });
+        }
+        Ok(())
+    }
+
     /// Trains `probe` for [`Trainer::epochs`] epochs of `steps_per_epoch` optimizer steps,
     /// scoring it with `score` after each epoch, and records into `history` (which holds what
     /// was recorded also when an error stops the run).
@@ -409,6 +468,7 @@ impl Trainer {
         if self.epochs == 0 {
             return Err(TrainError::NoEpochs);
         }
+        self.check_rules()?;
         let total = self.epochs * steps_per_epoch;
         let (first, mut running, mut schedule, mut watch) = match resume {
             Some(state) => {
