@@ -32,6 +32,11 @@ pub struct Args {
     /// Also draw the curve with its suggestions (.png or .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// The sweep's configured length (fastai's `num_it`): fastai skips a tenth of it at the start
+    /// whatever length the curve reached. Default: from lrfind's own JSON (its `config`), else
+    /// the curve's length (right for a sweep that ran to its end).
+    #[arg(long)]
+    pub num_iter: Option<usize>,
 }
 
 /// Analyses the curve, prints the table (or JSON) and draws the plot if asked.
@@ -52,16 +57,21 @@ pub fn analyze_curve(args: Args) -> Result<()> {
     let curve = Curve::read_path(&args.file)
         .map_err(bad_input)
         .with_context(|| format!("{}", args.file.display()))?;
-    let options = args
+    let recorded = recorded(&args.file);
+    let mut options = args
         .suggest
         .options(args.smoothing.with_beta(args.beta), args.stop_div.0);
+    options.num_iter = args.num_iter.or(recorded.num_iter);
+    if options.num_iter == Some(0) {
+        return Err(bad_input("--num-iter must be at least 1"));
+    }
     if options.sma_window == 0 {
         return Err(bad_input("--sma-window must be at least 1"));
     }
     let mut analysis = analyze(&curve, &options).map_err(bad_setting)?;
     // lrfind's own files say how their range test ended; a curve read as recorded ended so too.
     if !options.replays() && analysis.truncated_from.is_none() {
-        if let Some(stopped) = recorded_stop(&args.file) {
+        if let Some(stopped) = recorded.stopped {
             analysis.stopped = stopped;
         }
     }
@@ -83,22 +93,44 @@ pub fn analyze_curve(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// How lrfind's own JSON (`lr_find.json`, `analyze --format json`) says its range test ended
-/// (its `"stopped"`); `None` for CSV, stdin, or JSON without one.
-fn recorded_stop(path: &Path) -> Option<StopReason> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut start = [0u8; 64];
-    let n = file.read(&mut start).ok()?;
-    let json = start[..n]
-        .iter()
-        .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xef | 0xbb | 0xbf))
-        == Some(&b'{');
-    if !json {
-        return None;
+/// What lrfind's own JSON (`lr_find.json`, `analyze --format json`) records of its range test.
+#[derive(Default)]
+struct Recorded {
+    /// How it ended (`"stopped"`).
+    stopped: Option<StopReason>,
+    /// The sweep's configured length (`config.num_iter`, or `config.range_test.num_iter`).
+    num_iter: Option<usize>,
+}
+
+/// [`Recorded`] of the file at `path`: nothing for CSV, stdin, or JSON without those keys.
+fn recorded(path: &Path) -> Recorded {
+    let read = || -> Option<serde_json::Value> {
+        let mut file = std::fs::File::open(path).ok()?;
+        let mut start = [0u8; 64];
+        let n = file.read(&mut start).ok()?;
+        let json = start[..n]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xef | 0xbb | 0xbf))
+            == Some(&b'{');
+        if !json {
+            return None;
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
+    };
+    let Some(doc) = read() else {
+        return Recorded::default();
+    };
+    let config = &doc["config"];
+    Recorded {
+        stopped: doc
+            .get("stopped")
+            .and_then(|s| serde_json::from_value(s.clone()).ok()),
+        num_iter: config["num_iter"]
+            .as_u64()
+            .or(config["range_test"]["num_iter"].as_u64())
+            .map(|n| n as usize),
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    let doc: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
-    serde_json::from_value(doc.get("stopped")?.clone()).ok()
 }
 
 /// The human summary: one line about the curve, one row per rule; `default` is marked.

@@ -145,7 +145,8 @@ pub struct SuggestArgs {
     /// lightning, consensus, bounds, or `all`.
     #[arg(long, default_value = "all", value_parser = parse_methods)]
     pub methods: Methods,
-    /// Points to leave out at the start (default: a tenth of the curve, as fastai).
+    /// Points to leave out at the start (default: a tenth of the sweep's configured length, as
+    /// fastai's `num_it // 10`).
     #[arg(long)]
     pub skip_start: Option<usize>,
     /// Points to leave out at the end (default: 5, as fastai).
@@ -179,6 +180,7 @@ impl SuggestArgs {
             skip_end: self.skip_end,
             smoothing,
             stop_div,
+            num_iter: None,
             sma_window: self.sma_window,
             slide: SlideParams {
                 lr_diff: self.slide_lr_diff,

@@ -296,3 +296,33 @@ fn lrfinds_own_file_keeps_its_stop_reason() {
         assert_eq!(json["stopped"], stopped);
     }
 }
+
+/// fastai skips a tenth of the sweep's configured length (`num_it // 10`), not of the points the
+/// curve reached: on a recording that diverged at point 86 of 100, `--num-iter 100` gives fastai's
+/// own `lr_find` answers, and lrfind's JSON carries its length so no flag is needed.
+#[test]
+fn fastai_skip_reads_the_configured_sweep_length() {
+    let curve = fixture("digits_mlp_adam_s0");
+    let v = analyze_json(&[curve.to_str().unwrap(), "--num-iter", "100"]);
+    assert_eq!(v["skip_start"], 10);
+    for (rule, fastai) in [
+        ("valley", 1.7378e-3),
+        ("slide", 9.1201e-3),
+        ("minimum", 2.0893e-2),
+        ("steep", 1.3183e-2),
+    ] {
+        let lr = v["suggestions"][rule]["lr"].as_f64().unwrap();
+        assert!(
+            (lr / fastai - 1.0).abs() < 1e-4,
+            "{rule}: {lr} against {fastai}"
+        );
+    }
+    let own = analyze_json(&[curve.to_str().unwrap()]);
+    assert_eq!(own["skip_start"], 8, "without it: a tenth of the 86 points");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lr_find.json");
+    let mut doc: Value = own.clone();
+    doc["config"] = serde_json::json!({"range_test": {"num_iter": 100}});
+    std::fs::write(&file, doc.to_string()).unwrap();
+    assert_eq!(analyze_json(&[file.to_str().unwrap()])["skip_start"], 10);
+}

@@ -224,6 +224,41 @@ fn settings_out_of_range_or_not_taken_are_refused() {
     }
 }
 
+/// A model that cannot fit is exit 2 with the estimate before any tensor is allocated, not an
+/// abort.
+#[test]
+fn a_model_too_large_for_memory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("long.txt");
+    let words = "to be or not to be that is the question ";
+    std::fs::write(&text, words.repeat(1_100_000 / words.len() + 1)).unwrap();
+    let cases: [&[&str]; 2] = [
+        &["find", "--hidden", "1000000,1000000"],
+        &[
+            "find",
+            "--dataset",
+            "text",
+            "--limit",
+            "50",
+            "--seq-len",
+            "100000",
+            "--text",
+            text.to_str().unwrap(),
+        ],
+    ];
+    for args in cases {
+        let out = lrfind()
+            .args(args)
+            .arg("--out")
+            .arg(dir.path().join("o"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("GiB (an estimate"), "{args:?}: {stderr}");
+    }
+}
+
 /// A ramp or a grid whose ends' ratio overflows is computed in log space: every lr is finite, and
 /// the files read back.
 #[test]

@@ -147,7 +147,11 @@ where
     if stopped() {
         return Err(EvaluationError::Interrupted);
     }
-    let analysis = analyze(&result.curve, &plan.analysis)?;
+    let options = lrfind::AnalyzeOptions {
+        num_iter: Some(result.num_iter),
+        ..plan.analysis.clone()
+    };
+    let analysis = analyze(&result.curve, &options)?;
     let seed = Seed {
         model,
         task,

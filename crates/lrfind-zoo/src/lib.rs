@@ -23,6 +23,7 @@
 pub mod backend;
 pub mod data;
 pub mod evaluation;
+mod memory;
 pub mod model;
 pub mod spec;
 pub mod task;

@@ -4,6 +4,7 @@
 
 use crate::data::{self, Classification};
 use crate::evaluation::{evaluate_seed, EvalSchedule, EvaluationError, EvaluationPlan, Seed};
+use crate::memory;
 use crate::model::{CharLm, CharLmShape, Cnn, Mlp};
 use crate::spec::{default_text, Dataset, ModelKind, TaskError, TaskSpec, FASHION_MNIST_DIR};
 use crate::task::{held_out_score, Classify, NextChar, Regress, Task};
@@ -339,6 +340,7 @@ pub fn load(
                 seq_len: spec.seq_len,
                 ..CharLmShape::reference(corpus.vocab.len())
             };
+            memory::fits(memory::char_lm(&shape, bs))?;
             let model = seeded(seed, device, |d| CharLm::new(shape, d));
             // Held-out windows: at most a fifth as many as the training windows.
             let windows = take(((held.len() - 1) / spec.seq_len).min((spec.limit / 5).max(1)));
@@ -368,9 +370,10 @@ pub fn load(
                     classes(spec, train, valid, device)
                 }
                 Split::Values(train, valid) => {
-                    let model = seeded(seed, device, |d| {
-                        Mlp::new(&mlp_sizes(spec, train.dim, 1), d)
-                    });
+                    let sizes = mlp_sizes(spec, train.dim, 1);
+                    memory::fits(memory::mlp(&sizes, bs))?;
+                    memory::fits(memory::mlp(&sizes, bs))?;
+                    let model = seeded(seed, device, |d| Mlp::new(&sizes, d));
                     let rows = take(valid.len());
                     let task = Regress {
                         target_std: train.target_scale.1 as f64,
@@ -420,6 +423,7 @@ fn classes(
         return Ok(Box::new(bench(spec, model, task, batches, held)));
     }
     let sizes = mlp_sizes(spec, train.dim, train.classes);
+    memory::fits(memory::mlp(&sizes, bs))?;
     let model = seeded(seed, device, |d| Mlp::new(&sizes, d));
     Ok(Box::new(bench(spec, model, task, batches, held)))
 }

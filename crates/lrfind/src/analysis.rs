@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 pub struct AnalyzeOptions {
     /// Rules to apply.
     pub methods: Vec<Method>,
-    /// Points left out at the start; `None`: fastai's `⌊n/10⌋`.
+    /// Points left out at the start; `None`: fastai's `⌊num_iter/10⌋`.
     pub skip_start: Option<usize>,
     /// Points left out at the end; `None`: fastai's 5.
     pub skip_end: Option<usize>,
@@ -22,6 +22,11 @@ pub struct AnalyzeOptions {
     pub smoothing: Smoothing,
     /// Replays the divergence rule with this factor.
     pub stop_div: Option<f64>,
+    /// The sweep's configured length. fastai's `lr_find` skips `num_it // 10` points at the
+    /// start whatever length the curve reached (a sweep that diverged at point 84 of 100 still
+    /// skips 10); `None`: the curve's length, which is the same for a sweep that ran to its end.
+    /// [`analyze_result`] takes it from the range test.
+    pub num_iter: Option<usize>,
     /// Window of the `sma` rule.
     pub sma_window: usize,
     /// Parameters of fastai's `slide`.
@@ -45,6 +50,7 @@ impl Default for AnalyzeOptions {
             skip_end: None,
             smoothing: Smoothing::None,
             stop_div: None,
+            num_iter: None,
             sma_window: 5,
             slide: SlideParams::default(),
             lightning: LightningSkip::default(),
@@ -79,9 +85,10 @@ impl AnalyzeOptions {
     }
 }
 
-/// fastai's default skipping: the first `⌊n/10⌋` and the last 5 points.
-pub fn default_skip(n: usize) -> (usize, usize) {
-    (n / 10, 5)
+/// fastai's default skipping of a sweep configured for `num_iter` steps: the first
+/// `⌊num_iter/10⌋` and the last 5 points (fastai `lr_find`: `lrs[num_it//10:-5]`).
+pub fn default_skip(num_iter: usize) -> (usize, usize) {
+    (num_iter / 10, 5)
 }
 
 /// The curve cannot be analyzed with these options.
@@ -147,12 +154,10 @@ pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, Anal
         return Err(AnalyzeError::NoFinitePoints);
     }
     let n = curve.len();
+    let (start, end) = default_skip(options.num_iter.unwrap_or(n));
     let (skip_start, skip_end) = match (options.skip_start, options.skip_end) {
-        (None, None) if n < default_skip(n).0 + default_skip(n).1 + 2 => (0, 0),
-        (s, e) => (
-            s.unwrap_or(default_skip(n).0),
-            e.unwrap_or(default_skip(n).1),
-        ),
+        (None, None) if n < start + end + 2 => (0, 0),
+        (s, e) => (s.unwrap_or(start), e.unwrap_or(end)),
     };
     if skip_start.saturating_add(skip_end) >= n {
         return Err(AnalyzeError::SkipTooLarge {
@@ -205,6 +210,7 @@ pub fn analyze_result(
 ) -> Result<Analysis, AnalyzeError> {
     let options = AnalyzeOptions {
         noise: options.noise.or(result.noise),
+        num_iter: options.num_iter.or(Some(result.num_iter)),
         ..options.clone()
     };
     let mut analysis = analyze(&result.curve, &options)?;
@@ -534,6 +540,54 @@ mod tests {
 
     fn fixture(name: &str) -> Curve {
         Curve::read_path(&fixtures::dir().join("suggest").join(name).join("curve.csv")).unwrap()
+    }
+
+    #[test]
+    fn fastai_skips_a_tenth_of_the_configured_sweep_not_of_the_curve() {
+        // digits_mlp_adam_s0 diverged at point 86 of fastai's 100: fastai skipped 10, not 8.
+        let curve = fixture("digits_mlp_adam_s0");
+        let options = AnalyzeOptions {
+            num_iter: Some(100),
+            ..Default::default()
+        };
+        let a = analyze(&curve, &options).unwrap();
+        assert_eq!((a.skip_start, a.skip_end), (10, 5));
+        for (m, fastai) in [
+            (Method::Valley, 1.7378e-3),
+            (Method::Slide, 9.1201e-3),
+            (Method::Minimum, 2.0893e-2),
+            (Method::Steep, 1.3183e-2),
+        ] {
+            let lr = a.suggestion(m).unwrap().lr;
+            assert!(
+                (lr / fastai - 1.0).abs() < 1e-4,
+                "{m:?}: {lr} against {fastai}"
+            );
+        }
+        let b = analyze(&curve, &AnalyzeOptions::default()).unwrap();
+        assert_eq!(
+            b.skip_start, 8,
+            "without it: a tenth of the curve's 86 points"
+        );
+        // A 50-point curve of a 100-step sweep with a dip at point 9: fastai never reads it.
+        let mut loss: Vec<f64> = (0..50)
+            .map(|i| 2.0 - 0.02 * i as f64 + 0.001 * (i * i) as f64)
+            .collect();
+        loss[9] = 0.1;
+        let dip = line(loss);
+        let minimum = |num_iter| {
+            let o = AnalyzeOptions {
+                num_iter,
+                ..Default::default()
+            };
+            analyze(&dip, &o)
+                .unwrap()
+                .suggestion(Method::Minimum)
+                .unwrap()
+                .source
+        };
+        assert_eq!(minimum(None), 9);
+        assert_eq!(minimum(Some(100)), 10);
     }
 
     #[test]

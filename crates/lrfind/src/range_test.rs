@@ -131,6 +131,9 @@ pub struct RangeTestResult {
     pub stopped: StopReason,
     /// The batch noise its warm-up measured (`None` without a warm-up of 2+ finite losses).
     pub noise: Option<BatchNoise>,
+    /// The sweep's configured length ([`RangeTestConfig::num_iter`]), which fastai's skipping
+    /// reads whatever length the curve reached.
+    pub num_iter: usize,
 }
 
 /// A range test in progress: call [`next_lr`](Self::next_lr), train one step at that lr, then
@@ -229,6 +232,7 @@ impl RangeTest {
         RangeTestResult {
             stopped: self.stopped.unwrap_or(StopReason::Interrupted),
             noise: self.noise,
+            num_iter: self.config.num_iter,
             curve: Curve {
                 lr: self.lr,
                 loss: self.smoothed,

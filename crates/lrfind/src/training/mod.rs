@@ -248,13 +248,17 @@ pub enum RuleError {
         ran: String,
     },
     /// A rule that gives a range is taken by a schedule that needs one rate.
-    #[error("method bounds gives a range, which only a cyclic schedule takes; this one is {schedule}")]
+    #[error(
+        "method bounds gives a range, which only a cyclic schedule takes; this one is {schedule}"
+    )]
     Range {
         /// The schedule's kind.
         schedule: &'static str,
     },
     /// A cyclic schedule takes the bounds, and they are not read.
-    #[error("a cyclic schedule takes the bounds rule's range; analysis.methods ({ran}) has no bounds")]
+    #[error(
+        "a cyclic schedule takes the bounds rule's range; analysis.methods ({ran}) has no bounds"
+    )]
     NoBounds {
         /// The rules `analysis.methods` runs.
         ran: String,
