@@ -173,6 +173,17 @@ pub struct SuggestArgs {
 
 impl SuggestArgs {
     /// The core's options, replaying `smoothing` and `stop_div` over the curve.
+    /// The settings for a run's fingerprint (`train --resume`), one key per flag.
+    pub fn to_json(&self) -> Value {
+        let methods: Vec<&str> = self.methods.0.iter().map(|m| m.name()).collect();
+        json!({
+            "methods": methods.join(","), "skip_start": self.skip_start, "skip_end": self.skip_end,
+            "sma_window": self.sma_window, "slide_lr_diff": self.slide_lr_diff,
+            "slide_thresh": self.slide_thresh, "lightning_skip_begin": self.lightning_skip_begin,
+            "lightning_skip_end": self.lightning_skip_end,
+        })
+    }
+
     pub fn options(&self, smoothing: Smoothing, stop_div: Option<f64>) -> AnalyzeOptions {
         AnalyzeOptions {
             methods: self.methods.0.clone(),

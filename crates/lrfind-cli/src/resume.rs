@@ -6,6 +6,7 @@ use crate::train::Args;
 use anyhow::Result;
 use lrfind::schedule::ScheduleConfig;
 use lrfind::training::Checkpoint;
+use lrfind::LrChoice;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,10 @@ pub fn run_config(args: &Args, schedule: &ScheduleConfig) -> Value {
     c["val_fraction"] = json!(t.val_fraction);
     c["target_kind"] = json!(format!("{:?}", t.target_kind));
     c["epochs"] = json!(args.epochs);
-    c["lr"] = json!(format!("{:?}", args.lr));
+    c["lr"] = match args.lr {
+        LrChoice::Auto => json!("auto"),
+        LrChoice::Fixed(lr) => json!(lr),
+    };
     c["method"] = json!(args.method.map(|m| m.name()));
     c["schedule"] = json!(args.schedule.name());
     c["schedule_settings"] = json!(schedule);
@@ -35,8 +39,12 @@ pub fn run_config(args: &Args, schedule: &ScheduleConfig) -> Value {
     c["no_cycle_momentum"] = json!(args.no_cycle_momentum);
     c["refine"] = json!(args.refine_candidates());
     c["refine_refinds"] = json!(args.refine_refinds);
-    c["range_test"] = args.range.to_json();
-    c["suggest"] = json!(format!("{:?}", args.suggest));
+    // One key per flag, so that a resume with another names it.
+    for part in [args.range.to_json(), args.suggest.to_json()] {
+        for (key, value) in part.as_object().into_iter().flatten() {
+            c[key] = value.clone();
+        }
+    }
     c
 }
 
@@ -48,6 +56,19 @@ pub fn load(args: &Args, config: &Value) -> Result<Option<Checkpoint>> {
     }
     let file = path(&args.out);
     if !file.is_file() {
+        let history = std::fs::read_to_string(args.out.join("history.json")).ok();
+        let stopped = history
+            .and_then(|h| serde_json::from_str::<Value>(&h).ok())
+            .filter(|h| h["epochs"].as_array().is_some_and(|e| e.is_empty()))
+            .and_then(|h| h["stopped"].as_str().map(str::to_string));
+        if let Some(stopped) = stopped {
+            return Err(bad_input(format!(
+                "--resume: the run in --out {} ended ({stopped}) in its first epoch, before the \
+                 first checkpoint (one is written after every epoch): start it again without \
+                 --resume",
+                args.out.display()
+            )));
+        }
         return Err(bad_input(format!(
             "--resume: {} does not exist (no run to continue in --out {})",
             file.display(),
@@ -58,8 +79,6 @@ pub fn load(args: &Args, config: &Value) -> Result<Option<Checkpoint>> {
     if let Some((key, then, now)) = checkpoint.differs(config) {
         let flag = match key.as_str() {
             "schedule_settings" => "the schedule's flags".to_string(),
-            "suggest" => "the rules' flags".to_string(),
-            "range_test" => "the range test's flags".to_string(),
             k => format!("--{}", k.replace('_', "-")),
         };
         return Err(bad_input(format!(

@@ -249,6 +249,7 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         stop: &stop,
         bar: ProgressBar::hidden(),
         started: Instant::now(),
+        header_shown: false,
     };
     let mut history = History::default();
     let mut observer = |e: Event<'_>| show.on(e);

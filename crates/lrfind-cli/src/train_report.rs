@@ -18,6 +18,9 @@ pub struct Show<'a> {
     pub stop: &'a AtomicBool,
     pub bar: ProgressBar,
     pub started: Instant,
+    /// Whether the epoch table's header is printed (before the first row this run prints, also
+    /// when it resumes mid-run).
+    pub header_shown: bool,
 }
 
 impl Show<'_> {
@@ -102,8 +105,9 @@ impl Show<'_> {
             Event::Epoch(row) => {
                 self.bar.finish_and_clear();
                 if table {
-                    if row.epoch == 0 {
+                    if !self.header_shown {
                         eprintln!("{}", History::table_header(&row.metric));
+                        self.header_shown = true;
                     }
                     eprintln!("{}", History::table_row(row));
                 }

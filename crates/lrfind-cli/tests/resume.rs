@@ -103,6 +103,9 @@ fn a_run_stopped_by_ctrl_c_or_killed_resumes_to_the_same_end() {
             "{}",
             String::from_utf8_lossy(&resumed.stderr)
         );
+        // The resumed run's epoch table has its header.
+        let stderr = String::from_utf8_lossy(&resumed.stderr);
+        assert!(stderr.contains("train loss"), "{signal}: {stderr}");
         let got = history(&out);
         // Every epoch's held-out loss, every step's lr, loss and momentum: equal to the bit.
         for key in ["epochs", "refinds"] {
@@ -127,6 +130,31 @@ fn a_run_stopped_by_ctrl_c_or_killed_resumes_to_the_same_end() {
     }
 }
 
+/// A run that ended in its first epoch has no checkpoint yet: `--resume` says so.
+#[test]
+fn resuming_a_run_stopped_in_its_first_epoch_says_why_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("history.json"),
+        r#"{"epochs": [], "stopped": "interrupted"}"#,
+    )
+    .unwrap();
+    let resumed = Command::cargo_bin("lrfind")
+        .unwrap()
+        .args(["train", "--epochs", "2", "--resume", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert_eq!(resumed.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("ended (interrupted) in its first epoch, before the first checkpoint"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn resuming_needs_a_checkpoint_and_the_same_flags() {
     let dir = tempfile::tempdir().unwrap();
@@ -149,6 +177,33 @@ fn resuming_needs_a_checkpoint_and_the_same_flags() {
         stderr.contains("started with --seed 0, this one has 1"),
         "{stderr}"
     );
+    // Each setting is named by its flag, with its values as the command line writes them.
+    for (flags, message) in [
+        (
+            &["--epochs", "2", "--lr", "2e-3"][..],
+            "started with --lr 0.001, this one has 0.002",
+        ),
+        (
+            &["--epochs", "2", "--lr", "1e-3", "--skip-start", "3"],
+            "started with --skip-start null, this one has 3",
+        ),
+        (
+            &["--epochs", "2", "--lr", "1e-3", "--num-iter", "50"],
+            "started with --num-iter 100, this one has 50",
+        ),
+    ] {
+        let other = Command::cargo_bin("lrfind")
+            .unwrap()
+            .arg("train")
+            .args(flags)
+            .args(["--resume", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&other.stderr);
+        assert_eq!(other.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+    }
     let again = quick(&["--resume"]);
     assert!(again.status.success(), "a finished run resumes to its end");
     // One byte changed in any region of a real checkpoint — its header line, its settings line,
