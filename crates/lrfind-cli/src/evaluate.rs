@@ -11,7 +11,7 @@ use anyhow::Result;
 use clap::Parser;
 use lrfind::regret::{self, Evaluation};
 use lrfind::Smoothing;
-use lrfind_zoo::evaluation::{EvalSchedule, EvaluationError, EvaluationPlan};
+use lrfind_zoo::evaluation::{self, EvalSchedule, EvaluationError, EvaluationPlan};
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::json;
 use std::path::PathBuf;
@@ -117,10 +117,23 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
         writeln!(w)
     })?;
+    // A rate on the grid's axis, or a run off it: Prodigy's lr multiplies its own step size, and
+    // one-cycle over the bounds is another schedule than a constant or cosine grid's.
+    let off_axis = |name: &str| {
+        name == evaluation::LR_FREE
+            || (name == evaluation::ONE_CYCLE_BOUNDS && args.schedule != EvalSchedule::OneCycle)
+    };
     let marks: Vec<(&str, f64, f64)> = eval
         .rows
         .iter()
+        .filter(|r| !off_axis(&r.name))
         .map(|r| (r.name.as_str(), r.summary.lr, r.summary.loss))
+        .collect();
+    let levels: Vec<(&str, f64)> = eval
+        .rows
+        .iter()
+        .filter(|r| off_axis(&r.name))
+        .map(|r| (r.name.as_str(), r.summary.loss))
         .collect();
     let title = format!(
         "Final held-out loss after {} epochs ({}): {}",
@@ -129,7 +142,7 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         args.task
     );
     let path = args.out.join("evaluate.png");
-    lrfind::plot::plot_evaluation(&title, &eval.grid, &eval.grid_loss, &marks, &path)?;
+    lrfind::plot::plot_evaluation(&title, &eval.grid, &eval.grid_loss, &marks, &levels, &path)?;
     if interrupted {
         return Err(anyhow::Error::new(Interrupted).context(format!(
             "evaluate: {} of {} seeds had finished; their evaluation is in {}",

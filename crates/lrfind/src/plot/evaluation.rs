@@ -1,4 +1,5 @@
-//! An evaluation: the grid's final loss against lr, each rule's rate marked.
+//! An evaluation: the grid's final loss against lr, each rule's rate marked, the runs off the
+//! lr axis as levels.
 
 use super::*;
 
@@ -7,6 +8,7 @@ struct EvaluationFigure<'a> {
     grid: &'a [f64],
     loss: &'a [f64],
     marks: &'a [(&'a str, f64, f64)],
+    levels: &'a [(&'a str, f64)],
 }
 
 impl Figure for EvaluationFigure<'_> {
@@ -22,6 +24,7 @@ impl Figure for EvaluationFigure<'_> {
             (1e-6, 1.0)
         };
         let losses = self.loss.iter().chain(self.marks.iter().map(|m| &m.2));
+        let losses = losses.chain(self.levels.iter().map(|l| &l.1));
         let (y0, y1) = padded_range(losses.copied());
         let mut chart = ChartBuilder::on(root)
             .caption(self.title, ("sans-serif", 18))
@@ -53,16 +56,47 @@ impl Figure for EvaluationFigure<'_> {
         chart
             .draw_series(points.iter().map(|&p| Circle::new(p, 3, LINE.filled())))
             .map_err(e)?;
+        // Nine colours, then the next marker shape: no two rules look alike.
         for (i, &(name, lr, loss)) in self.marks.iter().enumerate() {
             if !(loss.is_finite() && lr > 0.0) {
                 continue;
             }
             let color = COLORS[i % COLORS.len()];
+            let label = format!("{name}: {lr:.2e}");
+            if i < COLORS.len() {
+                chart
+                    .draw_series([TriangleMarker::new((lr, loss), 8, color.filled())])
+                    .map_err(e)?
+                    .label(label)
+                    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, color.filled()));
+            } else {
+                chart
+                    .draw_series([Cross::new((lr, loss), 6, color.stroke_width(2))])
+                    .map_err(e)?
+                    .label(label)
+                    .legend(move |(x, y)| Cross::new((x + 10, y), 5, color.stroke_width(2)));
+            }
+        }
+        // Runs whose rate is not a rate of this axis (another schedule, a learning-rate-free
+        // optimizer): their loss as a dashed level.
+        let (x0, x1) = (chart.x_range().start, chart.x_range().end);
+        for (i, &(name, loss)) in self.levels.iter().enumerate() {
+            if !loss.is_finite() {
+                continue;
+            }
+            let color = COLORS[(self.marks.len() + i) % COLORS.len()];
             chart
-                .draw_series([TriangleMarker::new((lr, loss), 8, color.filled())])
+                .draw_series(DashedLineSeries::new(
+                    [(x0, loss), (x1, loss)],
+                    6,
+                    4,
+                    color.stroke_width(2),
+                ))
                 .map_err(e)?
-                .label(format!("{name}: {lr:.2e}"))
-                .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, color.filled()));
+                .label(format!("{name}: loss {loss:.4}"))
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -76,13 +110,14 @@ impl Figure for EvaluationFigure<'_> {
 }
 
 /// Writes a grid search's final loss against lr (log axis), with each method's suggestion
-/// `(name, lr, loss)` marked, to `path` (.png or .svg), atomically. Non-finite losses
-/// (diverged runs) are left out.
+/// `(name, lr, loss)` marked and each run off that axis `(name, loss)` as a dashed level, to
+/// `path` (.png or .svg), atomically. Non-finite losses (diverged runs) are left out.
 pub fn plot_evaluation(
     title: &str,
     grid: &[f64],
     loss: &[f64],
     marks: &[(&str, f64, f64)],
+    levels: &[(&str, f64)],
     path: &Path,
 ) -> Result<(), PlotError> {
     save(
@@ -91,6 +126,7 @@ pub fn plot_evaluation(
             grid,
             loss,
             marks,
+            levels,
         },
         (1000, 650),
         path,
