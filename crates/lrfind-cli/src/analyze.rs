@@ -69,6 +69,14 @@ pub fn analyze_curve(args: Args) -> Result<()> {
         return Err(bad_input("--sma-window must be at least 1"));
     }
     let mut analysis = analyze(&curve, &options).map_err(bad_setting)?;
+    // A file needs two points (the parser's rule), also after the cut at a non-finite loss.
+    if analysis.curve.len() < 2 {
+        return Err(bad_input(format!(
+            "{}: only its first point has a finite loss (point 2 is not finite); a curve needs at \
+             least 2",
+            args.file.display()
+        )));
+    }
     // lrfind's own files say how their range test ended; a curve read as recorded ended so too.
     if !options.replays() && analysis.truncated_from.is_none() {
         if let Some(stopped) = recorded.stopped {

@@ -225,6 +225,12 @@ fn bad_input_is_a_one_line_error_with_exit_code_2() {
         None,
         "at least 2 points",
     );
+    // Cut at its first non-finite loss, a 3-point curve keeps 1 point: an error too.
+    assert_bad_input(
+        &[&write("d3.csv", "lr,loss\n1,2\n2,inf\n3,1\n")],
+        None,
+        "only its first point has a finite loss",
+    );
     assert_bad_input(
         &[&write("e.csv", "lr,loss\n0,2\n1,1\n")],
         None,
