@@ -72,6 +72,7 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         )));
     }
     crate::output::check_out_dir(&args.out)?;
+    let _lock = crate::output::OutLock::take(&args.out)?;
     let plan = EvaluationPlan {
         grid: regret::log_grid(args.grid_start, args.grid_end, args.grid_points),
         epochs: args.epochs,

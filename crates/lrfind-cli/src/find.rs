@@ -64,6 +64,7 @@ pub fn find_rate(args: Args) -> Result<()> {
         .options(Smoothing::None, None)
         .validate()
         .map_err(bad_setting)?;
+    let _lock = crate::output::OutLock::take(&args.out)?;
     let stop = report::ctrl_c();
     let held_out = match (args.val_batches, args.refine) {
         (_, 1..) => HeldOut::All,

@@ -53,6 +53,76 @@ pub fn check_out_dir(out: &Path) -> Result<()> {
     written.map_err(|e| bad("write in", &e))
 }
 
+/// The claim of one lrfind run on its output folder: `.lrfind.lock` there, holding the run's
+/// process id, removed when the run ends (with the folder, if the run left it empty). A second
+/// run on the same folder while the first is alive is bad input; a lock whose process is gone
+/// (a killed run) is taken over.
+pub struct OutLock {
+    file: std::path::PathBuf,
+    created: Vec<std::path::PathBuf>,
+}
+
+impl OutLock {
+    /// Claims `out` (creating it), or names the live run that holds it.
+    pub fn take(out: &Path) -> Result<OutLock> {
+        let created: Vec<std::path::PathBuf> = out
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        let file = out.join(".lrfind.lock");
+        let me = std::process::id();
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&file)
+            {
+                Ok(mut f) => {
+                    write!(f, "{me}")
+                        .with_context(|| format!("cannot write {}", file.display()))?;
+                    return Ok(OutLock { file, created });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&file).unwrap_or_default();
+                    let pid: Option<u32> = holder.trim().parse().ok();
+                    let alive =
+                        pid.is_some_and(|p| p != me && Path::new(&format!("/proc/{p}")).exists());
+                    if alive {
+                        return Err(crate::exit::bad_input(format!(
+                            "another lrfind (process {}) is writing in --out {}; wait for it to \
+                             end, or use another --out",
+                            pid.unwrap_or_default(),
+                            out.display()
+                        )));
+                    }
+                    // A run that was killed left it: take it over.
+                    let _ = std::fs::remove_file(&file);
+                }
+                Err(e) => {
+                    return Err(anyhow::Error::new(e))
+                        .with_context(|| format!("cannot write {}", file.display()))
+                }
+            }
+        }
+        Err(crate::exit::bad_input(format!(
+            "cannot claim --out {}: {} keeps reappearing",
+            out.display(),
+            file.display()
+        )))
+    }
+}
+
+impl Drop for OutLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+        for dir in &self.created {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
 /// A learning rate for tables: 4 significant digits in scientific notation.
 pub fn lr(x: f64) -> String {
     format!("{x:.3e}")

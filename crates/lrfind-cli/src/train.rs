@@ -237,6 +237,7 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         .check_rules()
         .map_err(bad_setting)?;
     let config = resume::run_config(&args, &schedule);
+    let _lock = crate::output::OutLock::take(&args.out)?;
     let checkpoint = resume::load(&args, &config)?;
     let stop = report::ctrl_c();
     let mut bench = lrfind_zoo::load(&args.task, HeldOut::All, &device).map_err(bad_input)?;

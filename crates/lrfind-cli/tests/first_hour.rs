@@ -548,3 +548,43 @@ fn find_option_combinations_end_cleanly() {
         clean(&cmd.output().unwrap());
     }
 }
+
+/// Two runs cannot share one `--out`: while one writes there, another is refused naming it; a
+/// lock left by a killed run is taken over, and a finished run leaves none.
+#[cfg(unix)]
+#[test]
+fn one_run_at_a_time_writes_in_an_out_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shared");
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("lrfind"))
+        .args(["train", "--epochs", "200", "--lr", "1e-3", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = out.join(".lrfind.lock");
+    let started = std::time::Instant::now();
+    while !lock.exists() && started.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = lrfind().args(["find", "--out"]).arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "another lrfind (process {}) is writing in --out",
+            first.id()
+        )),
+        "{stderr}"
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(lock.exists(), "a killed run leaves its lock");
+    lrfind()
+        .args(["find", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(!lock.exists(), "a finished run removes its lock");
+}
