@@ -92,6 +92,9 @@ impl Show<'_> {
                 let refined = if refined { ", refined" } else { "" };
                 eprintln!("epoch {epoch}: range test → {used}{refined}")
             }
+            Event::RefindKept { epoch, missing } => {
+                eprintln!("epoch {epoch}: range test gave {missing}: keeping the current schedule")
+            }
             Event::EpochStart { epoch, steps } => {
                 self.bar = report::progress_bar(steps as u64);
                 self.bar

@@ -179,6 +179,10 @@ pub fn analyze(curve: &Curve, options: &AnalyzeOptions) -> Result<Analysis, Anal
         .iter()
         .map(|&m| {
             let outcome = match (m, reading) {
+                // No bracket is read off a curve that never fell beyond its noise.
+                (Method::Bounds, Some(Reading::Flat { .. })) => {
+                    Outcome::Failed(SuggestError::NoDescent)
+                }
                 (Method::Bounds, _) | (_, None | Some(Reading::Descent { .. })) => {
                     suggest_one(m, &curve, options, skip_start..n - skip_end, lightning_from)
                 }

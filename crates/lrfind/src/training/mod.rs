@@ -165,6 +165,14 @@ pub enum Event<'a> {
         /// Whether a refinement chose it (see [`Event::Refined`]).
         refined: bool,
     },
+    /// A re-find gave no rate the schedule takes (its curve never fell beyond the batch noise,
+    /// say): the run keeps the schedule it was following.
+    RefindKept {
+        /// The epoch it ran before.
+        epoch: usize,
+        /// What was missing.
+        missing: &'a MissingRate,
+    },
     /// An epoch of `steps` optimizer steps begins.
     EpochStart {
         /// From 0.
@@ -497,8 +505,20 @@ impl Trainer {
         for epoch in first..self.epochs {
             if self.refind.due(epoch, &watch) {
                 let remaining = (self.epochs - epoch) * steps_per_epoch;
-                running = self.refind(probe, epoch, remaining, score, observer, history)?;
-                schedule = running.build()?;
+                match self.refind(probe, epoch, remaining, score, observer, history) {
+                    Ok(refound) => {
+                        running = refound;
+                        schedule = running.build()?;
+                    }
+                    // Before training a rate is needed; afterwards the current schedule stands.
+                    Err(TrainError::NoRate { missing, .. }) if epoch > 0 => {
+                        observer.on_event(Event::RefindKept {
+                            epoch,
+                            missing: &missing,
+                        })?;
+                    }
+                    Err(e) => return Err(e),
+                }
                 watch.since_best = 0;
             }
             observer.on_event(Event::EpochStart {
