@@ -313,6 +313,27 @@ fn ranges_whose_ratio_overflows_stay_finite() {
     );
     let text = String::from_utf8_lossy(&grid.stdout);
     assert!(!text.contains("NaN"), "{text}");
+    // A grid ending next to f64::MAX: its plot's padded axis stays finite (it hung before).
+    let top = lrfind()
+        .args([
+            "evaluate",
+            "--grid-end",
+            "1e308",
+            "--grid-points",
+            "2",
+            "--limit",
+            "256",
+        ])
+        .args(["--seeds", "1", "--epochs", "1", "--num-iter", "12", "--out"])
+        .arg(dir.path().join("top"))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        top.status.success(),
+        "{}",
+        String::from_utf8_lossy(&top.stderr)
+    );
     let doc: Value = serde_json::from_str(&text).unwrap();
     let grid = doc["grid"].as_array().unwrap();
     assert!(

@@ -135,8 +135,10 @@ fn save(figure: &impl Figure, size: (u32, u32), path: &Path) -> Result<(), PlotE
 /// (min, max) of the finite values, padded by 5% so the line does not touch the frame.
 /// A log axis plotters can draw: its key points count the decades from `ln(x1 / x0)`, which must
 /// stay finite (an lr range of 1e-300 … 1e300 would never end), so the low end is raised to at
-/// most 300 decades below the high one.
+/// most 300 decades below the high one, and the high end (padded past a rate near `f64::MAX`) to
+/// the largest finite number.
 pub(crate) fn log_axis(x0: f64, x1: f64) -> std::ops::Range<f64> {
+    let x1 = x1.min(f64::MAX);
     x0.max(x1 * 1e-300)..x1
 }
 

@@ -78,6 +78,14 @@ pub enum ScheduleError {
         /// total_steps.
         total: usize,
     },
+    #[error("the lr overflows at step {step} ({lr}): its rate grows past any number")]
+    /// A rate that is no longer a finite number (a `gamma` > 1 compounded, say).
+    NonFinite {
+        /// The first step whose lr is not finite.
+        step: usize,
+        /// That lr.
+        lr: f64,
+    },
     #[error("the plateau schedule needs a metric at every step (step {0} had none)")]
     /// Plateau stepped without a metric.
     MissingMetric(usize),
@@ -169,7 +177,11 @@ pub fn sequence(
             let metric = metrics.and_then(|m| m.get(t - 1).copied());
             schedule.step(metric)?;
         }
-        lrs.push(schedule.lr());
+        let lr = schedule.lr();
+        if !lr.is_finite() {
+            return Err(ScheduleError::NonFinite { step: t, lr });
+        }
+        lrs.push(lr);
         if let (Some(m), Some(v)) = (moms.as_mut(), schedule.momentum()) {
             m.push(v);
         }
