@@ -71,7 +71,6 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
             args.grid_start, args.grid_end
         )));
     }
-    crate::output::check_out_dir(&args.out)?;
     let _lock = crate::output::OutLock::take(&args.out)?;
     let plan = EvaluationPlan {
         grid: regret::log_grid(args.grid_start, args.grid_end, args.grid_points),

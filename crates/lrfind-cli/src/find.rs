@@ -59,12 +59,11 @@ pub fn find_rate(args: Args) -> Result<()> {
         return Err(bad_input("--refine-epochs must be at least 1"));
     }
     args.task.validate().map_err(bad_input)?;
-    crate::output::check_out_dir(&args.out)?;
+    let _lock = crate::output::OutLock::take(&args.out)?;
     args.suggest
         .options(Smoothing::None, None)
         .validate()
         .map_err(bad_setting)?;
-    let _lock = crate::output::OutLock::take(&args.out)?;
     let stop = report::ctrl_c();
     let held_out = match (args.val_batches, args.refine) {
         (_, 1..) => HeldOut::All,

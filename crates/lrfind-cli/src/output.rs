@@ -16,61 +16,50 @@ pub fn write_atomic(
     lrfind::atomic::write(path, fill).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Checks, before any work starts, that files can be written in the output folder `out`: creates
-/// it (and any missing parent), writes and removes a probe file there, then removes the folders it
-/// created, so that a run that fails later leaves no empty folder behind. Bad input, naming the
-/// folder and why, when it cannot be created or written.
-pub fn check_out_dir(out: &Path) -> Result<()> {
-    let bad = |what: &str, e: &dyn std::fmt::Display| {
-        crate::exit::bad_input(format!(
-            "cannot {what} the output folder {}: {e}",
-            out.display()
-        ))
-    };
-    if let Some(a) = out
-        .ancestors()
-        .find(|a| !a.as_os_str().is_empty() && a.exists())
-    {
-        if !a.is_dir() {
-            return Err(bad(
-                "create",
-                &format_args!("{} is not a folder", a.display()),
-            ));
-        }
-    }
-    let missing: Vec<&Path> = out
-        .ancestors()
-        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-        .collect();
-    std::fs::create_dir_all(out).map_err(|e| bad("create", &e))?;
-    let probe = out.join(format!(".lrfind-probe-{}", std::process::id()));
-    let written = std::fs::File::create(&probe)
-        .and_then(|mut f| f.write_all(b"lrfind").and_then(|()| f.sync_all()));
-    let _ = std::fs::remove_file(&probe);
-    for dir in &missing {
-        let _ = std::fs::remove_dir(dir);
-    }
-    written.map_err(|e| bad("write in", &e))
-}
-
-/// The claim of one lrfind run on its output folder: `.lrfind.lock` there, holding the run's
-/// process id, removed when the run ends (with the folder, if the run left it empty). A second
-/// run on the same folder while the first is alive is bad input; a lock whose process is gone
-/// (a killed run) is taken over.
+/// The claim of one lrfind run on its output folder, taken before any work starts: `.lrfind.lock`
+/// there, holding the run's process id. Writing it is also the check that files can be written
+/// in the folder. It is removed when the run ends, with the folders taking it created if the run
+/// left them empty, so a run that fails leaves no empty folder behind. A second run on the same
+/// folder while the first is alive is bad input; a lock whose process is gone (a killed run) is
+/// taken over.
 pub struct OutLock {
+    /// The lock file; empty when it is not this run's to remove.
     file: std::path::PathBuf,
     created: Vec<std::path::PathBuf>,
 }
 
 impl OutLock {
-    /// Claims `out` (creating it), or names the live run that holds it.
+    /// Claims `out` (creating it), or says why it cannot (bad input, naming the folder): it cannot
+    /// be created, cannot be written in, or a live run holds it.
     pub fn take(out: &Path) -> Result<OutLock> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            crate::exit::bad_input(format!(
+                "cannot {what} the output folder {}: {e}",
+                out.display()
+            ))
+        };
+        if let Some(a) = out
+            .ancestors()
+            .find(|a| !a.as_os_str().is_empty() && a.exists())
+        {
+            if !a.is_dir() {
+                return Err(bad(
+                    "create",
+                    &format_args!("{} is not a folder", a.display()),
+                ));
+            }
+        }
         let created: Vec<std::path::PathBuf> = out
             .ancestors()
             .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
             .map(Path::to_path_buf)
             .collect();
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        // From here on, an error drops `lock`: the folders it created go again.
+        let mut lock = OutLock {
+            file: std::path::PathBuf::new(),
+            created,
+        };
+        std::fs::create_dir_all(out).map_err(|e| bad("create", &e))?;
         let file = out.join(".lrfind.lock");
         let me = std::process::id();
         for _ in 0..2 {
@@ -80,9 +69,11 @@ impl OutLock {
                 .open(&file)
             {
                 Ok(mut f) => {
+                    lock.file = file.clone();
                     write!(f, "{me}")
-                        .with_context(|| format!("cannot write {}", file.display()))?;
-                    return Ok(OutLock { file, created });
+                        .and_then(|()| f.sync_all())
+                        .map_err(|e| bad("write in", &e))?;
+                    return Ok(lock);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let holder = std::fs::read_to_string(&file).unwrap_or_default();
@@ -100,10 +91,7 @@ impl OutLock {
                     // A run that was killed left it: take it over.
                     let _ = std::fs::remove_file(&file);
                 }
-                Err(e) => {
-                    return Err(anyhow::Error::new(e))
-                        .with_context(|| format!("cannot write {}", file.display()))
-                }
+                Err(e) => return Err(bad("write in", &e)),
             }
         }
         Err(crate::exit::bad_input(format!(
@@ -116,7 +104,9 @@ impl OutLock {
 
 impl Drop for OutLock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.file);
+        if !self.file.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.file);
+        }
         for dir in &self.created {
             let _ = std::fs::remove_dir(dir);
         }

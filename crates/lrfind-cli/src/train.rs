@@ -228,7 +228,7 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         return Err(bad_input("--refind-every must be at least 1"));
     }
     schedule.validate().map_err(bad_input)?;
-    crate::output::check_out_dir(&args.out)?;
+    let _lock = crate::output::OutLock::take(&args.out)?;
     args.suggest
         .options(Smoothing::None, None)
         .validate()
@@ -237,7 +237,6 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         .check_rules()
         .map_err(bad_setting)?;
     let config = resume::run_config(&args, &schedule);
-    let _lock = crate::output::OutLock::take(&args.out)?;
     let checkpoint = resume::load(&args, &config)?;
     let stop = report::ctrl_c();
     let mut bench = lrfind_zoo::load(&args.task, HeldOut::All, &device).map_err(bad_input)?;
