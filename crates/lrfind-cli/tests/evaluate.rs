@@ -1,5 +1,9 @@
 //! `lrfind evaluate` end to end, tiny: a 4-point grid, one epoch, two seeds.
 
+#[cfg(unix)]
+#[path = "support/interrupt.rs"]
+mod interrupt;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -118,28 +122,15 @@ fn ctrl_c_stops_the_runs_and_exits_130() {
     for wait_ms in [1000, 5000] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("ev");
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lrfind"))
-            .args(["evaluate", "--epochs", "20", "--seeds", "4", "--out"])
-            .arg(&out)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
-        let signalled = std::time::Instant::now();
-        let killed = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let output = child.wait_with_output().unwrap();
+        let argv: Vec<&std::ffi::OsStr> = ["evaluate", "--epochs", "20", "--seeds", "4", "--out"]
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .chain([out.as_os_str()])
+            .collect();
+        let (output, stopping) = interrupt::sigint_after(&argv, wait_ms);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(130), "{stderr}");
-        assert!(
-            signalled.elapsed().as_secs() < 4,
-            "took {:?} to stop",
-            signalled.elapsed()
-        );
+        assert!(stopping.as_secs() < 4, "took {stopping:?} to stop");
         let file = out.join("evaluate.json");
         if stderr.contains("no seed had finished") {
             assert!(!file.exists());

@@ -1,5 +1,9 @@
 //! `lrfind find` end to end on the embedded digits.
 
+#[cfg(unix)]
+#[path = "support/interrupt.rs"]
+mod interrupt;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -167,22 +171,10 @@ fn bad_input_fails_before_training_with_exit_code_2() {
 /// exits with 130 and returns its output.
 #[cfg(unix)]
 fn ctrl_c_after(args: &[&str], out: &Path, ms: u64) -> std::process::Output {
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lrfind"))
-        .arg("find")
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(ms));
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let output = child.wait_with_output().unwrap();
+    let mut argv: Vec<&std::ffi::OsStr> = vec!["find".as_ref()];
+    argv.extend(args.iter().map(std::ffi::OsStr::new));
+    argv.extend(["--out".as_ref(), out.as_os_str()]);
+    let (output, _) = interrupt::sigint_after(&argv, ms);
     assert_eq!(
         output.status.code(),
         Some(130),
