@@ -269,10 +269,13 @@ mod tests {
         c.state.schedule.start = 4;
         assert!(reason(&c).contains("schedule starts at step 4"));
         let mut c = checkpoint();
-        c.state.history.refinds = vec![serde_json::from_value(json!({
-            "epoch": 3, "method": "consensus", "lr": 0.1, "step": 0
-        }))
-        .unwrap()];
+        c.state.history.refinds = vec![crate::training::RefindRecord {
+            epoch: 3,
+            method: crate::Method::Consensus,
+            lr: 0.1,
+            step: 0,
+            candidates: Vec::new(),
+        }];
         assert!(reason(&c).contains("range test before epoch 3"));
     }
 
