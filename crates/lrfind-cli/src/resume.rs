@@ -20,10 +20,10 @@ pub fn run_config(args: &Args, schedule: &ScheduleConfig) -> Value {
     let mut c = args.task.to_json();
     let t = &args.task;
     c["data_dir"] = json!(t.data_dir);
-    c["limit"] = json!(t.limit);
+    c["limit"] = json!(t.limit());
     c["backend"] = json!(t.backend.name());
-    c["val_fraction"] = json!(t.val_fraction);
-    c["target_kind"] = json!(format!("{:?}", t.target_kind));
+    c["val_fraction"] = json!(t.val_fraction());
+    c["target_kind"] = json!(format!("{:?}", t.target_kind()));
     c["epochs"] = json!(args.epochs);
     c["lr"] = match args.lr {
         LrChoice::Auto => json!("auto"),

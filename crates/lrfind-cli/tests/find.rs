@@ -140,6 +140,31 @@ fn bad_input_fails_before_training_with_exit_code_2() {
         (vec!["--model", "resnet"], "resnet"),
         (vec!["--optimizer", "lbfgs"], "lbfgs"),
         (vec!["--hidden", "0"], "--hidden"),
+        (
+            vec!["--seq-len", "32"],
+            "--seq-len is only used with --dataset text, not with --dataset digits",
+        ),
+        (
+            vec!["--limit", "256"],
+            "--limit is only used with --dataset fashion-mnist",
+        ),
+        (vec!["--data-dir", "/tmp"], "--data-dir is only used with"),
+        (
+            vec!["--val-fraction", "0.3"],
+            "--val-fraction is only used with --dataset csv",
+        ),
+        (
+            vec!["--target-kind", "values"],
+            "--target-kind is only used with",
+        ),
+        (
+            vec!["--target", "y"],
+            "--target is only used with --dataset csv",
+        ),
+        (
+            vec!["--model", "cnn", "--hidden", "64"],
+            "--hidden is only used with --model mlp",
+        ),
         (vec!["--out", file.to_str().unwrap()], "a-file"),
     ];
     if !cfg!(feature = "cuda") {

@@ -1,8 +1,8 @@
 //! Every numeric flag of every command, given arbitrary values — NaN, ±inf, 0, negative, huge,
 //! tiny, ordinary — ends cleanly: exit 2 with a one-line message, a failure that says why
 //! (exit 1: training diverged), or a result whose numbers are all finite. Never a panic (101), an
-//! abort (134) or a signal. Each case is a real `lrfind` run on a small workload (256 digits,
-//! 12-step sweeps, one epoch), so the default is 48 cases; `PROPTEST_CASES=10000` for the long run.
+//! abort (134) or a signal. Each case is a real `lrfind` run on a small workload (digits, a
+//! 200-row CSV or a 64-window text, 12-step sweeps, one epoch), so the default is 48 cases; `PROPTEST_CASES=10000` for the long run.
 
 use assert_cmd::cargo::cargo_bin;
 use proptest::prelude::*;
@@ -51,7 +51,7 @@ const RULE_COUNTS: &[&str] = &[
     "--lightning-skip-begin",
     "--lightning-skip-end",
 ];
-const TASK: &[&str] = &["--momentum", "--weight-decay", "--val-fraction"];
+const TASK: &[&str] = &["--momentum", "--weight-decay"];
 const TASK_COUNTS: &[&str] = &["--batch-size", "--seed"];
 
 /// A command, its fixed small-workload flags, and its numeric flags (floats, integers).
@@ -74,17 +74,37 @@ fn commands() -> Vec<Cmd> {
     vec![
         Cmd {
             args: &["find"],
-            small: &[("--limit", "256"), ("--num-iter", "12")],
+            small: &[("--num-iter", "12")],
             floats: cat(&[RANGE, RULES, TASK]),
             integers: cat(&[
                 RULE_COUNTS,
                 TASK_COUNTS,
-                &["--num-iter", "--warmup", "--accumulate", "--limit"],
+                &["--num-iter", "--warmup", "--accumulate"],
             ]),
         },
         Cmd {
+            args: &[
+                "find",
+                "--dataset",
+                "csv",
+                "--target",
+                "y",
+                "--csv",
+                "TABLE",
+            ],
+            small: &[("--num-iter", "12")],
+            floats: cat(&[RANGE, TASK, &["--val-fraction"]]),
+            integers: cat(&[TASK_COUNTS, &["--num-iter"]]),
+        },
+        Cmd {
+            args: &["find", "--dataset", "text", "--text", "TEXT"],
+            small: &[("--num-iter", "12"), ("--limit", "64"), ("--seq-len", "16")],
+            floats: cat(&[RANGE, TASK]),
+            integers: cat(&[TASK_COUNTS, &["--num-iter", "--limit", "--seq-len"]]),
+        },
+        Cmd {
             args: &["train"],
-            small: &[("--limit", "256"), ("--num-iter", "12"), ("--epochs", "1")],
+            small: &[("--num-iter", "12"), ("--epochs", "1")],
             floats: cat(&[
                 RANGE,
                 RULES,
@@ -114,7 +134,6 @@ fn commands() -> Vec<Cmd> {
         Cmd {
             args: &["evaluate"],
             small: &[
-                ("--limit", "256"),
                 ("--num-iter", "12"),
                 ("--epochs", "1"),
                 ("--seeds", "1"),
@@ -198,6 +217,8 @@ fn run(dir: &Path, command: &Cmd, values: &BTreeMap<&str, String>) -> Result<(),
         .map(|a| match *a {
             "CURVE" => dir.join("curve.csv").display().to_string(),
             "METRICS" => dir.join("metrics.txt").display().to_string(),
+            "TABLE" => dir.join("table.csv").display().to_string(),
+            "TEXT" => dir.join("hamlet.txt").display().to_string(),
             a => a.to_string(),
         })
         .collect();
@@ -250,6 +271,15 @@ fn every_numeric_flag_ends_cleanly_on_any_value() {
     )
     .unwrap();
     std::fs::write(dir.path().join("metrics.txt"), "1\n0.9\n0.95\n0.96\n0.5\n").unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hamlet-sample.txt"),
+        dir.path().join("hamlet.txt"),
+    )
+    .unwrap();
+    let table: String = std::iter::once("a,b,y\n".to_string())
+        .chain((0..200).map(|i| format!("{},{},{}\n", i % 7, i % 13, (i % 7) * 2 + i % 13)))
+        .collect();
+    std::fs::write(dir.path().join("table.csv"), table).unwrap();
     let commands = commands();
     let cases = std::env::var("PROPTEST_CASES")
         .ok()

@@ -161,31 +161,29 @@ pub struct TaskSpec {
     #[cfg_attr(feature = "clap", arg(long))]
     pub target: Option<String>,
     /// `classes` (classification), `values` (regression), or `auto`: classes when a label is not
-    /// a number or all are integers with at most 20 distinct values.
-    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t))]
-    pub target_kind: TargetChoice,
-    /// Share of the CSV's rows held out for validation.
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.2))]
-    pub val_fraction: f64,
+    /// a number or all are integers with at most 20 distinct values (csv only) [default: auto].
+    #[cfg_attr(feature = "clap", arg(long, value_enum))]
+    pub target_kind: Option<TargetChoice>,
+    /// Share of the CSV's rows held out for validation (csv only) [default: 0.2].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub val_fraction: Option<f64>,
     /// A UTF-8 text file for the character-level language model.
     #[cfg_attr(feature = "clap", arg(long))]
     pub text: Option<PathBuf>,
-    /// Context length of the character model.
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 64))]
-    pub seq_len: usize,
-    /// Use at most this many training examples of an IDX or text dataset (images, text windows).
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 10_000))]
-    pub limit: usize,
+    /// Context length of the character model (text only) [default: 64].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub seq_len: Option<usize>,
+    /// Use at most this many training examples of an IDX or text dataset (images, text windows;
+    /// fashion-mnist, mnist and text only) [default: 10000].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub limit: Option<usize>,
     /// Model: `mlp` (classification or regression), `cnn` (28×28 images), `charlm` (text; a
     /// 2-layer transformer). Default: charlm for text, mlp otherwise.
     #[cfg_attr(feature = "clap", arg(long, value_enum))]
     pub model: Option<ModelKind>,
-    /// Hidden layer sizes of the MLP.
-    #[cfg_attr(
-        feature = "clap",
-        arg(long, value_delimiter = ',', default_value = "128,128")
-    )]
-    pub hidden: Vec<usize>,
+    /// Hidden layer sizes of the MLP (mlp only) [default: 128,128].
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub hidden: Option<Vec<usize>>,
     /// Optimizer, with PyTorch's defaults.
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = OptimizerKind::AdamW))]
     pub optimizer: OptimizerKind,
@@ -215,13 +213,13 @@ impl Default for TaskSpec {
             data_dir: None,
             csv: None,
             target: None,
-            target_kind: TargetChoice::Auto,
-            val_fraction: 0.2,
+            target_kind: None,
+            val_fraction: None,
             text: None,
-            seq_len: 64,
-            limit: 10_000,
+            seq_len: None,
+            limit: None,
             model: None,
-            hidden: vec![128, 128],
+            hidden: None,
             optimizer: OptimizerKind::AdamW,
             momentum: None,
             weight_decay: None,
@@ -237,6 +235,31 @@ fn invalid(message: impl Into<String>) -> TaskError {
 }
 
 impl TaskSpec {
+    /// The CSV's held-out share: the one given, or 0.2.
+    pub fn val_fraction(&self) -> f64 {
+        self.val_fraction.unwrap_or(0.2)
+    }
+
+    /// How the CSV's target is read: the choice given, or `auto`.
+    pub fn target_kind(&self) -> TargetChoice {
+        self.target_kind.unwrap_or_default()
+    }
+
+    /// The character model's context length: the one given, or 64.
+    pub fn seq_len(&self) -> usize {
+        self.seq_len.unwrap_or(64)
+    }
+
+    /// At most this many training examples of an IDX or text dataset: the one given, or 10,000.
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(10_000)
+    }
+
+    /// The MLP's hidden layer sizes: the ones given, or 128, 128.
+    pub fn hidden(&self) -> &[usize] {
+        self.hidden.as_deref().unwrap_or(&[128, 128])
+    }
+
     /// The model: the one named, or the dataset's default.
     pub fn model_kind(&self) -> ModelKind {
         self.model.unwrap_or(self.dataset.default_model())
@@ -274,18 +297,19 @@ impl TaskSpec {
         if self.batch_size == 0 {
             return Err(invalid("--batch-size must be at least 1"));
         }
-        if self.hidden.contains(&0) {
+        if self.hidden().contains(&0) {
             return Err(invalid("--hidden sizes must be at least 1"));
         }
-        if self.seq_len == 0 {
+        if self.seq_len() == 0 {
             return Err(invalid("--seq-len must be at least 1"));
         }
-        if !(self.val_fraction > 0.0 && self.val_fraction < 1.0) {
+        if !(self.val_fraction() > 0.0 && self.val_fraction() < 1.0) {
             return Err(invalid(format!(
                 "--val-fraction must lie in (0, 1), got {}",
-                self.val_fraction
+                self.val_fraction()
             )));
         }
+        self.check_applies()?;
         let needs = |flag: &str, set: bool, dataset: Dataset| -> Result<(), TaskError> {
             match (set, self.dataset == dataset) {
                 (false, true) if dataset == Dataset::Csv => Err(invalid(format!(
@@ -327,13 +351,70 @@ impl TaskSpec {
         Ok(())
     }
 
+    /// A setting given that the chosen dataset or model does not read is an error, not ignored.
+    fn check_applies(&self) -> Result<(), TaskError> {
+        use Dataset::*;
+        let model = self.model_kind();
+        let rules: [(&str, bool, bool, &str); 6] = [
+            (
+                "--seq-len",
+                self.seq_len.is_some(),
+                self.dataset == Text,
+                "--dataset text",
+            ),
+            (
+                "--limit",
+                self.limit.is_some(),
+                matches!(self.dataset, FashionMnist | Mnist | Text),
+                "--dataset fashion-mnist, mnist or text (digits and csv are read whole)",
+            ),
+            (
+                "--data-dir",
+                self.data_dir.is_some(),
+                matches!(self.dataset, FashionMnist | Mnist),
+                "--dataset fashion-mnist or mnist",
+            ),
+            (
+                "--hidden",
+                self.hidden.is_some(),
+                model == ModelKind::Mlp,
+                "--model mlp",
+            ),
+            (
+                "--val-fraction",
+                self.val_fraction.is_some(),
+                self.dataset == Csv,
+                "--dataset csv",
+            ),
+            (
+                "--target-kind",
+                self.target_kind.is_some(),
+                self.dataset == Csv,
+                "--dataset csv",
+            ),
+        ];
+        for (flag, given, applies, only) in rules {
+            if given && !applies {
+                return Err(invalid(format!(
+                    "{flag} is only used with {only}, not with --dataset {} --model {}",
+                    self.dataset.name(),
+                    model.name()
+                )));
+            }
+        }
+        if self.target.is_some() && self.dataset != Csv {
+            return Err(invalid("--target is only used with --dataset csv"));
+        }
+        Ok(())
+    }
+
     /// The settings as JSON, for the `config` of result files.
     pub fn to_json(&self) -> Value {
         let options = self.optimizer_options();
         json!({
             "dataset": self.dataset.name(), "model": self.model_kind().name(),
-            "hidden": self.hidden, "csv": self.csv, "target": self.target, "text": self.text,
-            "seq_len": self.seq_len, "optimizer": self.optimizer.name(),
+            "hidden": self.hidden(), "csv": self.csv, "target": self.target, "text": self.text,
+            "seq_len": self.seq_len(), "optimizer": self.optimizer.name(),
             "momentum": options.momentum, "weight_decay": self.weight_decay,
             "batch_size": self.batch_size, "seed": self.seed,
         })

@@ -334,19 +334,19 @@ pub fn load(
                     path.display()
                 )));
             }
-            let corpus = Corpus::read(&path, spec.seq_len)?;
+            let corpus = Corpus::read(&path, spec.seq_len())?;
             let (train, held) = corpus.split();
             let shape = CharLmShape {
-                seq_len: spec.seq_len,
+                seq_len: spec.seq_len(),
                 ..CharLmShape::reference(corpus.vocab.len())
             };
             memory::fits(memory::char_lm(&shape, bs))?;
             let model = seeded(seed, device, |d| CharLm::new(shape, d));
             // Held-out windows: at most a fifth as many as the training windows.
-            let windows = take(((held.len() - 1) / spec.seq_len).min((spec.limit / 5).max(1)));
-            let held = Windows::new(held, spec.seq_len, windows);
+            let windows = take(((held.len() - 1) / spec.seq_len()).min((spec.limit() / 5).max(1)));
+            let held = Windows::new(held, spec.seq_len(), windows);
             let train = data::training(
-                &Windows::new(train, spec.seq_len, spec.limit),
+                &Windows::new(train, spec.seq_len(), spec.limit()),
                 bs,
                 seed,
                 device,
@@ -363,8 +363,8 @@ pub fn load(
         Dataset::Csv => {
             let path = spec.csv.as_ref().expect("validated");
             let target = spec.target.as_deref().expect("validated");
-            let table = table::read_csv(path, target, spec.target_kind.into())?;
-            match table.split(spec.val_fraction, seed) {
+            let table = table::read_csv(path, target, spec.target_kind().into())?;
+            match table.split(spec.val_fraction(), seed) {
                 Split::Classes(train, valid) => {
                     let valid = valid.slice(0..take(valid.len()));
                     classes(spec, train, valid, device)
@@ -395,7 +395,7 @@ pub fn load(
 /// `[input, hidden…, output]`.
 fn mlp_sizes(spec: &TaskSpec, input: usize, output: usize) -> Vec<usize> {
     let mut sizes = vec![input];
-    sizes.extend(&spec.hidden);
+    sizes.extend(spec.hidden());
     sizes.push(output);
     sizes
 }
@@ -459,10 +459,10 @@ fn load_images(
             dir.display()
         )));
     }
-    let train = idx::load_split(&dir, true, Some(spec.limit))?;
+    let train = idx::load_split(&dir, true, Some(spec.limit()))?;
     // The held-out images are read only when asked for (the test split may be absent); at most
     // a fifth as many as training images.
-    let rows = take((spec.limit / 5).max(1));
+    let rows = take((spec.limit() / 5).max(1));
     let valid = if rows > 0 {
         idx::load_split(&dir, false, Some(rows))?
     } else {
