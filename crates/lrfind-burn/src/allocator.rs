@@ -4,8 +4,8 @@
 //! state) every step. glibc's malloc serves blocks above its mmap threshold (128 KiB at first,
 //! adjusted as blocks are freed) with fresh `mmap`s and gives freed heap tops back to the kernel
 //! above its trim threshold, so every step faults new zeroed pages in again: a third of the char
-//! transformer's step on burn's flex backend (`perf`: page faults, `clear_page`, `memmove`; README,
-//! Performance). Raising both thresholds keeps freed memory for the next step.
+//! transformer's step on burn's flex backend (`perf`: page faults, `clear_page`, `memmove`; docs/performance.md).
+//! Raising both thresholds keeps freed memory for the next step.
 
 /// Largest mmap threshold glibc accepts on 64-bit targets (`DEFAULT_MMAP_THRESHOLD_MAX`).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

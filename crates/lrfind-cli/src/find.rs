@@ -30,7 +30,7 @@ pub struct Args {
     pub val_batches: usize,
     /// Refine the recommended rate: K candidates a factor 2 apart around it (5: ¼…4×) each train
     /// --refine-epochs at a constant rate from the same initial weights, and the lowest held-out
-    /// loss gives the rate (README: "Beyond one curve"). 0: off.
+    /// loss gives the rate (docs/evaluation.md: "Beyond one curve"). 0: off.
     #[arg(long, default_value_t = 0)]
     pub refine: usize,
     /// Epochs each --refine candidate trains: a fifth of the epochs you will train is what was

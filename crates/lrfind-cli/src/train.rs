@@ -71,7 +71,7 @@ pub struct Args {
     /// apart around it (5: ¼…4×) each train a fifth of the run under the schedule from the same
     /// weights, and the lowest held-out loss gives the rate (state restored after each; not for
     /// --schedule cyclic). Costs about one more run. 0: the curve's rate. Default: 5 with
-    /// one-cycle, where it was measured nearer the best rate, 0 otherwise (README, "The wider
+    /// one-cycle, where it was measured nearer the best rate, 0 otherwise (docs/evaluation.md, "The wider
     /// table").
     #[arg(long)]
     pub refine: Option<usize>,

@@ -1,4 +1,4 @@
-//! Golden outputs: the JSON, CSV and text that the README's commands (and one command per
+//! Golden outputs: the JSON, CSV and text that the commands of the README and docs/cli.md (and one command per
 //! schedule kind, dataset and training mode) produce, compared with the files recorded in
 //! `tests/golden/`. Outputs computed from flags and recorded inputs alone (schedules, the analysis
 //! of a recorded curve) are compared to the bit; outputs of training by their structure, integers

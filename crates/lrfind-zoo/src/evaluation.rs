@@ -276,7 +276,7 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
         };
         let mut trainer = Trainer::new(1, LrChoice::Fixed(lr), schedule);
         // Under `--schedule one-cycle` momentum cycles, as `train` cycles it; the
-        // one-cycle(bounds) row of a constant-rate evaluation keeps it fixed (as the README's
+        // one-cycle(bounds) row of a constant-rate evaluation keeps it fixed (as docs/evaluation.md's
         // constant-rate table was measured).
         trainer.cycle_momentum = self.schedule == EvalSchedule::OneCycle;
         let (optimizer, momentum) = match run {

@@ -151,7 +151,7 @@ impl CharLm {
             tokens: EmbeddingConfig::new(shape.vocab, d).init(device),
             positions: EmbeddingConfig::new(shape.seq_len, d).init(device),
             // ReLU in the feed-forward, as PyTorch's `nn.TransformerEncoderLayer` (the reference
-            // model) has it; burn's default is GELU, which costs flex more (README, Performance).
+            // model) has it; burn's default is GELU, which costs flex more (docs/performance.md).
             encoder: TransformerEncoderConfig::new(d, 4 * d, shape.heads, shape.layers)
                 .with_norm_first(true)
                 .with_dropout(0.0)

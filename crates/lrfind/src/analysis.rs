@@ -411,7 +411,7 @@ impl Analysis {
         })
     }
 
-    /// The JSON document `lrfind analyze --format json` prints (schema in the README).
+    /// The JSON document `lrfind analyze --format json` prints (fields in docs/cli.md).
     pub fn to_json(&self) -> Value {
         let mut suggestions = Map::new();
         for (m, outcome) in &self.suggestions {

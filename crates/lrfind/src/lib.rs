@@ -64,5 +64,5 @@ pub use stop::StopReason;
 pub use suggest::{Bounds, Method, SuggestError, Suggestion};
 pub use training::{LrChoice, RefindPolicy, Trainer};
 
-/// The suggestion lrfind recommends by default (see the README for the evidence behind it).
+/// The suggestion lrfind recommends by default (see docs/evaluation.md for the evidence behind it).
 pub const DEFAULT_METHOD: Method = Method::Consensus;

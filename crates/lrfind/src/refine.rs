@@ -1,7 +1,7 @@
 //! Refinement of a found rate beyond one curve: from the same state, K short runs at rates a
 //! factor 2 apart around the suggestion, and the one with the lowest held-out loss wins.
 //!
-//! Measured (README, "The wider table"): with K = 5 (¼…4×) and a fifth of the run each, the
+//! Measured (docs/evaluation.md, "The wider table"): with K = 5 (¼…4×) and a fifth of the run each, the
 //! refined `consensus` rate is within 10% of a 17-point grid's best on 11 of 17 tasks (`consensus`
 //! alone: 7), held-out mean regret +23% (against +71%), at one run's steps — 5.9% of that grid.
 

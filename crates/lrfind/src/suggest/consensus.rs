@@ -3,7 +3,7 @@
 //! Each fastai rule fails somewhere (`docs/reference.md`: valley +328% regret on SGD, slide
 //! +135% on a CNN, minimum +63% on an MLP), but they rarely fail in the same direction at once:
 //! valley errs low, minimum and slide err high on different curves. The median of the three is
-//! within a decade of the best rate on every task we measured (`lrfind evaluate`, README).
+//! within a decade of the best rate on every task we measured (`lrfind evaluate`, docs/evaluation.md).
 
 use super::{minimum, slide, valley, SlideParams, SuggestError, Suggestion};
 

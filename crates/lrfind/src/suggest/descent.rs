@@ -1,7 +1,7 @@
 //! lrfind's `descent`: pytorch-lr-finder's steepest point, read on the descent only.
 //!
 //! `gradient` (the steepest point of `np.gradient(losses)`) picked the best one-cycle peak within
-//! 10% on five tasks (README, "The max_lr of a one-cycle run"), but it looks at the whole window,
+//! 10% on five tasks (docs/evaluation.md, "The max_lr of a one-cycle run"), but it looks at the whole window,
 //! and where the loss falls again after a spike past its minimum it took that fall (0.74 on
 //! Fashion-MNIST, where the loss had already blown up). Descent is what the rule means to read, so
 //! `descent` reads it up to the lowest point and no further.
