@@ -303,6 +303,9 @@ impl TaskSpec {
         if self.seq_len() == 0 {
             return Err(invalid("--seq-len must be at least 1"));
         }
+        if self.limit() == 0 {
+            return Err(invalid("--limit must be at least 1"));
+        }
         if !(self.val_fraction() > 0.0 && self.val_fraction() < 1.0) {
             return Err(invalid(format!(
                 "--val-fraction must lie in (0, 1), got {}",
