@@ -204,6 +204,9 @@ pub struct LrFound {
     pub analysis: Analysis,
     /// The recommended rule and its suggestion, or why the curve gives none.
     pub recommended: Result<(Method, Suggestion), NoRecommendation>,
+    /// The rule asked for (the recommendation reads it first): the text plot and the PNG ring it.
+    method: Method,
+    #[cfg_attr(not(feature = "plot"), allow(dead_code))]
     sma_window: usize,
 }
 
@@ -220,6 +223,7 @@ impl LrFound {
             result,
             analysis,
             recommended,
+            method,
             sma_window: options.sma_window,
         })
     }
@@ -236,16 +240,13 @@ impl LrFound {
 
     /// The curve in text, the recommended rate marked (for terminals).
     pub fn text_plot(&self) -> String {
-        let method = self
-            .recommended
-            .as_ref()
-            .map_or(lrfind::DEFAULT_METHOD, |(m, _)| *m);
-        lrfind::text_plot::render_analysis(&self.analysis, method, 64, 12)
+        lrfind::text_plot::render_analysis(&self.analysis, self.method, 64, 12)
     }
 
     /// Writes the curve with every suggestion marked to `path` (.png or .svg).
+    #[cfg(feature = "plot")]
     pub fn plot(&self, title: &str, path: &std::path::Path) -> Result<(), lrfind::plot::PlotError> {
-        lrfind::plot::plot_analysis(&self.analysis, self.sma_window, title, path)
+        lrfind::plot::plot_recommending(&self.analysis, self.method, self.sma_window, title, path)
     }
 }
 

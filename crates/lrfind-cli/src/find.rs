@@ -98,6 +98,7 @@ pub fn find_rate(args: Args) -> Result<()> {
         config: config_json,
         seconds,
         device: args.task.backend.describe(),
+        method: lrfind::DEFAULT_METHOD,
         refined: refined.as_ref().map(|r| {
             json!({"epochs": args.refine_epochs, "steps": r.steps,
                    "candidates": r.candidates, "lr": r.lr})

@@ -83,6 +83,8 @@ pub struct RangeTestRecord<'a> {
     pub seconds: f64,
     /// What it ran on ([`lrfind_zoo::Backend::describe`]).
     pub device: &'static str,
+    /// The rule whose rate the run takes: `recommended`, the table and the plot's ring all read it.
+    pub method: lrfind::Method,
     /// A refinement of the recommended rate (`find --refine`), written as `refine`;
     /// `recommended.lr` becomes its `lr` (`suggested_lr` the curve's).
     pub refined: Option<Value>,
@@ -104,10 +106,11 @@ pub fn write_range_test(
         config,
         seconds,
         device,
+        method,
         refined,
     } = record;
     let iterations = result.curve.len();
-    let mut doc = analysis.to_json_recommending(lrfind::DEFAULT_METHOD);
+    let mut doc = analysis.to_json_recommending(method);
     doc["config"] = config;
     doc["device"] = json!(device);
     doc["default_method"] = json!(lrfind::DEFAULT_METHOD.name());
@@ -126,8 +129,9 @@ pub fn write_range_test(
     write_atomic(&out.join(format!("{stem}.csv")), |w| {
         result.curve.write_csv(w)
     })?;
-    lrfind::plot::plot_analysis(
+    lrfind::plot::plot_recommending(
         analysis,
+        method,
         sma_window,
         title,
         &out.join(format!("{stem}.png")),

@@ -78,6 +78,7 @@ impl Show<'_> {
                     config,
                     seconds: self.started.elapsed().as_secs_f64(),
                     device: args.task.backend.describe(),
+                    method: args.method.unwrap_or(lrfind::DEFAULT_METHOD),
                     refined: None,
                 };
                 let title = format!("LR range test at epoch {epoch}: {}", args.task);

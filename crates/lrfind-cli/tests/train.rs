@@ -376,3 +376,32 @@ fn refine_trains_candidates_restores_the_state_and_takes_evaluates_refined_rate(
         "evaluate {refined} vs train {lr}"
     );
 }
+
+#[test]
+fn each_range_test_file_recommends_the_method_the_run_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    lrfind()
+        .args(["train", "--method", "valley", "--schedule", "constant"])
+        .args(["--epochs", "2", "--refind-every", "1", "--num-iter", "40"])
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let history = read_json(&dir.path().join("history.json"));
+    let refinds = history["refinds"].as_array().unwrap();
+    assert_eq!(refinds.len(), 2, "{history}");
+    for r in refinds {
+        let doc = read_json(&dir.path().join(r["lr_find"].as_str().unwrap()));
+        assert_eq!(r["method"], "valley");
+        assert_eq!(
+            doc["recommended"]["method"], r["method"],
+            "{}",
+            r["lr_find"]
+        );
+        assert_eq!(
+            doc["recommended"]["lr"], r["suggestion"],
+            "{}",
+            r["lr_find"]
+        );
+    }
+}

@@ -1,22 +1,43 @@
 //! The range-test figure: the loss with every suggestion marked, and its smoothed rate of change.
 
 use super::*;
+use crate::Method;
 
 struct AnalysisFigure<'a> {
     analysis: &'a Analysis,
+    preferred: Method,
     sma_window: usize,
     title: &'a str,
 }
 
 impl Figure for AnalysisFigure<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        draw(root, self.analysis, self.sma_window, self.title)
+        draw(
+            root,
+            self.analysis,
+            self.preferred,
+            self.sma_window,
+            self.title,
+        )
     }
 }
 
-/// Writes the plot of `analysis` to `path` (.png or .svg), atomically.
+/// Writes the plot of `analysis` to `path` (.png or .svg), atomically, with the recommendation
+/// of [`crate::DEFAULT_METHOD`] ringed.
 pub fn plot_analysis(
     analysis: &Analysis,
+    sma_window: usize,
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    plot_recommending(analysis, crate::DEFAULT_METHOD, sma_window, title, path)
+}
+
+/// [`plot_analysis`] with the recommendation of `preferred` ([`Analysis::recommend`]) ringed:
+/// the rate the run takes, as its JSON and table say.
+pub fn plot_recommending(
+    analysis: &Analysis,
+    preferred: Method,
     sma_window: usize,
     title: &str,
     path: &Path,
@@ -24,6 +45,7 @@ pub fn plot_analysis(
     save(
         &AnalysisFigure {
             analysis,
+            preferred,
             sma_window,
             title,
         },
@@ -33,11 +55,12 @@ pub fn plot_analysis(
 }
 
 /// Draws both panels on any plotters backend: the loss with every suggestion marked at its own
-/// lr (the recommended one, [`Analysis::recommend`] of [`crate::DEFAULT_METHOD`], ringed), a
+/// lr (the recommended one, [`Analysis::recommend`] of `preferred`, ringed), a
 /// legend beside the plot rather than over the curve, and the smoothed rate of change below.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     analysis: &Analysis,
+    preferred: Method,
     sma_window: usize,
     title: &str,
 ) -> Result<(), String> {
@@ -47,7 +70,7 @@ pub fn draw<DB: DrawingBackend>(
     let (top, bottom) = root.split_vertically(h * 64 / 100);
     let (plot, legend) = top.split_horizontally(w * 70 / 100);
     let (bottom, _) = bottom.split_horizontally(w * 70 / 100);
-    let marks = marks(analysis);
+    let marks = marks(analysis, preferred);
     draw_loss(&plot, analysis, &marks, title).map_err(|e| e.to_string())?;
     draw_legend(&legend, &marks).map_err(|e| e.to_string())?;
     draw_derivative(&bottom, analysis, sma_window).map_err(|e| e.to_string())?;
@@ -71,8 +94,8 @@ pub(super) enum Shape {
 }
 
 /// Every suggestion of `a` as a mark: its own lr, the loss there, a shape of its own.
-pub(super) fn marks(a: &Analysis) -> Vec<Mark> {
-    let recommended = a.recommend(crate::DEFAULT_METHOD).ok().map(|(m, _)| m);
+pub(super) fn marks(a: &Analysis, preferred: Method) -> Vec<Mark> {
+    let recommended = a.recommend(preferred).ok().map(|(m, _)| m);
     a.suggestions
         .iter()
         .enumerate()

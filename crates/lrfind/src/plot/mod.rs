@@ -9,7 +9,7 @@ mod evaluation;
 mod schedule;
 mod training;
 
-pub use analysis::{draw, plot_analysis};
+pub use analysis::{draw, plot_analysis, plot_recommending};
 pub use evaluation::plot_evaluation;
 pub use schedule::plot_schedule;
 pub use training::{plot_training, TrainingPlot};
@@ -319,7 +319,7 @@ mod tests {
     #[test]
     fn marks_sit_at_their_own_lr_and_the_recommended_one_is_ringed() {
         let a = analysis();
-        let marks = marks(&a);
+        let marks = marks(&a, crate::DEFAULT_METHOD);
         let min = a.suggestion(crate::Method::Minimum).unwrap();
         let at = marks
             .iter()
