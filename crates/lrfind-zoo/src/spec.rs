@@ -358,7 +358,7 @@ impl TaskSpec {
     fn check_applies(&self) -> Result<(), TaskError> {
         use Dataset::*;
         let model = self.model_kind();
-        let rules: [(&str, bool, bool, &str); 6] = [
+        let rules: [(&str, bool, bool, &str); 7] = [
             (
                 "--seq-len",
                 self.seq_len.is_some(),
@@ -395,6 +395,12 @@ impl TaskSpec {
                 self.dataset == Csv,
                 "--dataset csv",
             ),
+            (
+                "--target",
+                self.target.is_some(),
+                self.dataset == Csv,
+                "--dataset csv",
+            ),
         ];
         for (flag, given, applies, only) in rules {
             if given && !applies {
@@ -404,9 +410,6 @@ impl TaskSpec {
                     model.name()
                 )));
             }
-        }
-        if self.target.is_some() && self.dataset != Csv {
-            return Err(invalid("--target is only used with --dataset csv"));
         }
         Ok(())
     }
