@@ -20,7 +20,7 @@ pub fn bad_input(e: impl fmt::Display) -> anyhow::Error {
     anyhow::Error::new(BadInput(e.to_string()))
 }
 
-/// The range-test settings as the core's errors name them, and the flags that set them.
+/// The core's settings as its errors and advice name them, and the flags that set them.
 const SETTINGS: [(&str, &str); 10] = [
     ("start_lr", "--start-lr"),
     ("end_lr", "--end-lr"),
@@ -34,18 +34,19 @@ const SETTINGS: [(&str, &str); 10] = [
     ("method", "--method"),
 ];
 
-/// Bad input from a core configuration error, its settings named by their flags
-/// (`start_lr must be …` becomes `--start-lr must be …`).
-pub fn bad_setting(e: impl fmt::Display) -> anyhow::Error {
-    let mut message = e.to_string();
+/// `text` with each setting the core names written as the flag that sets it
+/// (`start_lr must be …` becomes `--start-lr must be …`); a setting inside a longer word is left.
+pub fn in_flags(text: &str) -> String {
+    let mut message = text.to_string();
     for (setting, flag) in SETTINGS {
         let mut out = String::with_capacity(message.len());
         let mut rest = message.as_str();
         while let Some(at) = rest.find(setting) {
             let before = rest[..at].chars().next_back();
             let after = rest[at + setting.len()..].chars().next();
-            let word =
-                |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+            let word = |c: Option<char>| {
+                c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
+            };
             out += &rest[..at];
             out += if word(before) || word(after) {
                 setting
@@ -57,7 +58,23 @@ pub fn bad_setting(e: impl fmt::Display) -> anyhow::Error {
         out += rest;
         message = out;
     }
-    anyhow::Error::new(BadInput(message))
+    message
+}
+
+/// Bad input from a core configuration error, its settings named by their flags.
+pub fn bad_setting(e: impl fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(BadInput(in_flags(&e.to_string())))
+}
+
+/// Bad input from a schedule error; a missing setting (`max_lr`) is named by its flag (`--max-lr`).
+pub fn bad_schedule(e: lrfind::schedule::ScheduleError) -> anyhow::Error {
+    match e {
+        lrfind::schedule::ScheduleError::Missing { kind, what } => bad_input(format!(
+            "the {kind} schedule needs --{}",
+            what.replace('_', "-")
+        )),
+        e => bad_input(e),
+    }
 }
 
 /// Prints `lrfind: <error>: <cause>…` on one line and picks the exit code.
@@ -102,6 +119,10 @@ mod tests {
         assert_eq!(
             bad_setting("beta_x and beta").to_string(),
             "beta_x and --beta"
+        );
+        assert_eq!(
+            in_flags("more iterations (num_iter), or smoothing (beta closer to 1); lr 1e-3"),
+            "more iterations (--num-iter), or smoothing (--beta closer to 1); lr 1e-3"
         );
     }
 }

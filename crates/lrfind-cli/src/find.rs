@@ -125,11 +125,14 @@ pub fn find_rate(args: Args) -> Result<()> {
                 r.candidates.len()
             ),
             (Ok((m, s)), None) => format!("* recommended: {} ({m})", crate::output::lr(s.lr)),
-            (Err(why), _) => format!("no recommendation: {why}"),
+            (Err(why), _) => format!(
+                "no recommendation: {}",
+                crate::exit::in_flags(&why.to_string())
+            ),
         };
         text += &format!("; {iterations} iterations in {seconds:.2} s ({rate:.0} it/s)\n");
         for w in lrfind::confidence::warnings(&analysis) {
-            text += &format!("warning: {w}; {}\n", w.advice());
+            text += &format!("warning: {w}; {}\n", crate::exit::in_flags(w.advice()));
         }
         if args.task.optimizer.learning_rate_free() {
             text += &format!(

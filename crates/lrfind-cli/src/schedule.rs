@@ -1,7 +1,7 @@
 //! `lrfind schedule KIND`: print or plot a schedule before training with it. Each kind's flags
 //! and defaults are the library's ([`lrfind::schedule::ScheduleConfig`]).
 
-use crate::exit::bad_input;
+use crate::exit::{bad_input, bad_schedule};
 use crate::flags::{first_kind, parse_with_schedule, SeriesFormat};
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -161,7 +161,7 @@ pub fn print_schedule(mut args: Args, mut config: ScheduleConfig) -> Result<()> 
             )));
         }
     }
-    let mut schedule = config.build(args.lr, args.steps).map_err(bad_input)?;
+    let mut schedule = config.build(args.lr, args.steps).map_err(bad_schedule)?;
     let (lrs, moms) =
         sched::sequence(schedule.as_mut(), args.steps, metrics.as_deref()).map_err(bad_input)?;
     let kind = args.kind.name();

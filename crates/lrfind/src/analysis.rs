@@ -314,7 +314,7 @@ pub enum NoRecommendation {
     },
     #[error(
         "the loss never fell by {percent}% between lr {from:.2e} and {to:.2e}: there is no descent \
-         to read a rate from; widen the range (--start-lr, --end-lr), run more iterations, or use \
+         to read a rate from; widen the range (start_lr, end_lr), run more iterations (num_iter), or use \
          a smaller batch"
     )]
     /// The loss never fell enough to read a rate from.

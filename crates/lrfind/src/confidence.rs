@@ -64,22 +64,24 @@ impl Warning {
         }
     }
 
-    /// What to do about it.
+    /// What to do about it, naming the [`crate::RangeTestConfig`] settings to change
+    /// (`start_lr`, `end_lr`, `num_iter`, `stop_div`, `beta`); a front end renames them to its own
+    /// words (the CLI to its flags).
     pub fn advice(&self) -> &'static str {
         match self {
             Warning::NoDescent { .. } => {
                 "expected from trained weights (a re-find); for a rate read off a descent, run the \
-                 test from earlier weights or widen the range (--start-lr, --end-lr)"
+                 test from earlier weights or widen the range (start_lr, end_lr)"
             }
             Warning::TooFewPoints { .. } => {
-                "run more iterations (--num-iter) or stop later (--stop-div)"
+                "run more iterations (num_iter) or stop later (stop_div)"
             }
-            Warning::EarlyTurn { .. } => "start the sweep lower (--start-lr)",
+            Warning::EarlyTurn { .. } => "start the sweep lower (start_lr)",
             Warning::Shallow { .. } => {
-                "widen the range (--start-lr, --end-lr) or run more iterations"
+                "widen the range (start_lr, end_lr) or run more iterations (num_iter)"
             }
             Warning::Noisy { .. } => {
-                "use a larger batch, more iterations, or stronger smoothing (--beta closer to 1)"
+                "use a larger batch, more iterations (num_iter), or stronger smoothing (beta closer to 1)"
             }
         }
     }

@@ -345,13 +345,13 @@ mod tests {
             .build(None, 10)
             .err()
             .unwrap();
-        assert_eq!(e.to_string(), "the step schedule needs --lr");
+        assert_eq!(e.to_string(), "the step schedule needs lr");
         let e = ScheduleConfig::default_of(ScheduleKind::Cyclic)
             .unwrap()
             .build(Some(0.1), 10)
             .err()
             .unwrap();
-        assert_eq!(e.to_string(), "the cyclic schedule needs --max-lr");
+        assert_eq!(e.to_string(), "the cyclic schedule needs max_lr");
         let cosine = ScheduleConfig::default_of(ScheduleKind::Cosine).unwrap();
         let mut s = cosine.build(Some(1.0), 4).unwrap();
         for _ in 0..4 {

@@ -204,8 +204,8 @@ impl CyclicConfig {
             },
         };
         Cyclic::new(
-            super::needs("cyclic", "base-lr", self.base_lr.or(lr))?,
-            super::needs("cyclic", "max-lr", self.max_lr)?,
+            super::needs("cyclic", "base_lr", self.base_lr.or(lr))?,
+            super::needs("cyclic", "max_lr", self.max_lr)?,
             self.step_size_up,
             self.step_size_down,
             mode,

@@ -92,8 +92,9 @@ pub enum ScheduleError {
     #[error("{0}")]
     /// A composition that cannot be built.
     Compose(String),
-    /// A rate the schedule cannot do without was not given (named as its command-line flag).
-    #[error("the {kind} schedule needs --{what}")]
+    /// A rate the schedule cannot do without was not given (named as its
+    /// schedule setting: `lr`, `base_lr`, `max_lr`).
+    #[error("the {kind} schedule needs {what}")]
     Missing {
         /// The schedule's kind, as `lrfind schedule` names it.
         kind: &'static str,

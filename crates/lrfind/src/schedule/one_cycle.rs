@@ -240,7 +240,7 @@ impl OneCycleConfig {
             momentum: Some((self.base_momentum, self.max_momentum)),
         };
         OneCycle::new(
-            super::needs("one-cycle", "max-lr", self.max_lr.or(lr))?,
+            super::needs("one-cycle", "max_lr", self.max_lr.or(lr))?,
             self.total_steps.unwrap_or(steps),
             options,
         )
