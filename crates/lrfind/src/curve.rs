@@ -236,6 +236,34 @@ impl Curve {
         Ok(curve)
     }
 
+    /// The curve if a range test can have recorded it, checked as a file's is: columns of one
+    /// length, at least two points, lrs finite, > 0 and increasing (points named by position).
+    pub fn checked(self) -> Result<Curve, CurveError> {
+        self.checked_as("loss")
+    }
+
+    /// [`Curve::checked`], naming the loss column `column` in a length mismatch.
+    fn checked_as(self, column: &'static str) -> Result<Curve, CurveError> {
+        if self.loss.len() != self.lr.len() {
+            return Err(CurveError::LengthMismatch {
+                column,
+                lr: self.lr.len(),
+                loss: self.loss.len(),
+            });
+        }
+        if let Some(raw) = &self.raw_loss {
+            if raw.len() != self.lr.len() {
+                return Err(CurveError::LengthMismatch {
+                    column: "raw_loss",
+                    lr: self.lr.len(),
+                    loss: raw.len(),
+                });
+            }
+        }
+        check(&self, &Location::Entry)?;
+        Ok(self)
+    }
+
     /// CSV with header `lr,raw_loss,loss` (or `lr,loss` when no raw losses are known), every value
     /// written so that it reads back bit-exactly.
     pub fn write_csv<W: Write>(&self, mut out: W) -> io::Result<()> {
@@ -421,24 +449,7 @@ fn parse_json(text: &str) -> Result<Curve, CurveError> {
         loss: nan(loss),
         raw_loss: j.raw_loss.filter(|_| column != "raw_loss").map(nan),
     };
-    if curve.loss.len() != curve.lr.len() {
-        return Err(CurveError::LengthMismatch {
-            column,
-            lr: curve.lr.len(),
-            loss: curve.loss.len(),
-        });
-    }
-    if let Some(raw) = &curve.raw_loss {
-        if raw.len() != curve.lr.len() {
-            return Err(CurveError::LengthMismatch {
-                column: "raw_loss",
-                lr: curve.lr.len(),
-                loss: raw.len(),
-            });
-        }
-    }
-    check(&curve, &Location::Entry)?;
-    Ok(curve)
+    curve.checked_as(column)
 }
 
 /// At least two points, lrs finite, > 0 and strictly increasing. `at(i)` names point `i`.
