@@ -80,20 +80,26 @@ def test_training_after_the_test_equals_training_without_it_to_the_bit(snapshot_
     assert set(glob.glob(os.path.join(tempfile.gettempdir(), "lrfind-*.pt"))) == before
 
 
-def test_an_exception_in_the_step_restores_everything():
-    model, optimizer = setup()
-    weights, optim = snapshot(model, optimizer)
+def raising_at(call, error):
+    """A step_fn that trains on ``(x, y)`` batches and raises ``error`` at its ``call``-th call."""
     calls = []
 
     def step_fn(model, batch):
         calls.append(1)
-        if len(calls) == 12:
-            raise RuntimeError("CUDA out of memory (simulated)")
+        if len(calls) == call:
+            raise error
         x, y = batch
         return F.cross_entropy(model(x), y)
 
+    return step_fn
+
+
+def test_an_exception_in_the_step_restores_everything():
+    model, optimizer = setup()
+    weights, optim = snapshot(model, optimizer)
     with pytest.raises(RuntimeError, match="simulated"):
-        lr_find(model, optimizer, train_loader=loader(), step_fn=step_fn, num_iter=50)
+        lr_find(model, optimizer, train_loader=loader(), num_iter=50,
+                step_fn=raising_at(12, RuntimeError("CUDA out of memory (simulated)")))
     assert_same_state(model, optimizer, weights, optim)
     assert model.training
 
@@ -101,20 +107,21 @@ def test_an_exception_in_the_step_restores_everything():
 def test_ctrl_c_restores_and_keeps_the_points_so_far():
     model, optimizer = setup()
     weights, optim = snapshot(model, optimizer)
-    calls = []
-
-    def step_fn(model, batch):
-        calls.append(1)
-        if len(calls) == 15:
-            raise KeyboardInterrupt
-        x, y = batch
-        return F.cross_entropy(model(x), y)
-
-    result = lr_find(model, optimizer, train_loader=loader(), step_fn=step_fn, num_iter=50)
+    result = lr_find(model, optimizer, train_loader=loader(), num_iter=50,
+                     step_fn=raising_at(15, KeyboardInterrupt))
     assert result.stopped == "interrupted"
     assert len(result.curve["lr"]) == 14
     with pytest.raises(lrfind.NoRecommendation, match="interrupted"):
         result.lr
+    assert_same_state(model, optimizer, weights, optim)
+
+
+def test_ctrl_c_before_two_points_raises_keyboard_interrupt_after_restoring():
+    model, optimizer = setup()
+    weights, optim = snapshot(model, optimizer)
+    with pytest.raises(KeyboardInterrupt):
+        lr_find(model, optimizer, train_loader=loader(), num_iter=50,
+                step_fn=raising_at(2, KeyboardInterrupt))
     assert_same_state(model, optimizer, weights, optim)
 
 

@@ -31,6 +31,13 @@ __all__ = ["lr_find", "LRFinder", "Result", "LrfindError", "NoRecommendation"]
 LABEL_KEYS = ("labels", "label", "targets", "target", "y")
 
 
+def _of_analysis(name, doc, convert=None):
+    """A read-only attribute of :class:`Result` that is its analysis's ``name``."""
+    if convert is None:
+        return property(lambda self: getattr(self.analysis, name), doc=doc)
+    return property(lambda self: convert(getattr(self.analysis, name)), doc=doc)
+
+
 class Result:
     """What a range test found: the curve, every rule's suggestion and the recommended rate."""
 
@@ -40,55 +47,22 @@ class Result:
         #: Optimizer steps the GradScaler skipped (inf/NaN gradients): trained, not recorded.
         self.skipped_steps = skipped_steps
 
-    @property
-    def lr(self):
-        """The recommended rate; raises ``NoRecommendation`` saying why when there is none."""
-        return self.analysis.lr
-
-    @property
-    def method(self):
-        """The rule the recommended rate comes from, or ``None``."""
-        return self.analysis.method
-
-    @property
-    def reason(self):
-        """Why there is no recommended rate, or ``None``."""
-        return self.analysis.reason
-
-    @property
-    def suggestions(self):
-        """Every single-rate rule's suggested lr, by rule name."""
-        return dict(self.analysis.suggestions)
-
-    @property
-    def failures(self):
-        """Why each rule that made no suggestion made none, by rule name."""
-        return dict(self.analysis.failures)
-
-    @property
-    def bounds(self):
-        """``(base_lr, max_lr)`` for a cyclical schedule, or ``None``."""
-        return self.analysis.bounds
-
-    @property
-    def curve(self):
-        """``{"lr": [...], "loss": [...], "raw_loss": [...]}``: the rates, smoothed and raw losses."""
-        return self.analysis.curve
-
-    @property
-    def warnings(self):
-        """Reasons to distrust the curve: ``[{"code", "message", "advice"}]``."""
-        return self.analysis.warnings
-
-    @property
-    def confidence(self):
-        """``"high"`` without warnings, else ``"low"``."""
-        return self.analysis.confidence
-
-    @property
-    def stopped(self):
-        """How the test ended: ``completed``, ``diverged``, ``non_finite`` or ``interrupted``."""
-        return self.analysis.stopped
+    lr = _of_analysis("lr", "The recommended rate; raises ``NoRecommendation`` saying why when "
+                      "there is none.")
+    method = _of_analysis("method", "The rule the recommended rate comes from, or ``None``.")
+    reason = _of_analysis("reason", "Why there is no recommended rate, or ``None``.")
+    suggestions = _of_analysis("suggestions", "Every single-rate rule's suggested lr, by rule "
+                               "name.", dict)
+    failures = _of_analysis("failures", "Why each rule that made no suggestion made none, by "
+                            "rule name.", dict)
+    bounds = _of_analysis("bounds", "``(base_lr, max_lr)`` for a cyclical schedule, or ``None``.")
+    curve = _of_analysis("curve", '``{"lr": [...], "loss": [...], "raw_loss": [...]}``: the '
+                         "rates, smoothed and raw losses.")
+    warnings = _of_analysis("warnings", 'Reasons to distrust the curve: ``[{"code", "message", '
+                            '"advice"}]``.')
+    confidence = _of_analysis("confidence", '``"high"`` without warnings, else ``"low"``.')
+    stopped = _of_analysis("stopped", "How the test ended: ``completed``, ``diverged``, "
+                           "``non_finite`` or ``interrupted``.")
 
     def to_json(self, path=None):
         """The JSON document ``lrfind analyze`` reads back; written to ``path`` when given."""
