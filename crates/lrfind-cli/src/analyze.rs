@@ -5,7 +5,7 @@ use crate::flags::{parse_stop_div, Format, SmoothingKind, StopDiv, SuggestArgs};
 use crate::output;
 use anyhow::{Context, Result};
 use clap::Parser;
-use lrfind::{analyze, Analysis, Curve, Method, Outcome, StopReason};
+use lrfind::{analyze, Analysis, Curve, Method, Outcome, RangeTestDocument, StopReason};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -110,9 +110,10 @@ struct Recorded {
     num_iter: Option<usize>,
 }
 
-/// [`Recorded`] of the file at `path`: nothing for CSV, stdin, or JSON without those keys.
+/// [`Recorded`] of the file at `path`: nothing for CSV, stdin, or JSON that is not a
+/// [`RangeTestDocument`].
 fn recorded(path: &Path) -> Recorded {
-    let read = || -> Option<serde_json::Value> {
+    let read = || -> Option<RangeTestDocument> {
         let mut file = std::fs::File::open(path).ok()?;
         let mut start = [0u8; 64];
         let n = file.read(&mut start).ok()?;
@@ -126,18 +127,12 @@ fn recorded(path: &Path) -> Recorded {
         let text = std::fs::read_to_string(path).ok()?;
         serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
     };
-    let Some(doc) = read() else {
-        return Recorded::default();
-    };
-    let config = &doc["config"];
-    Recorded {
-        stopped: doc
-            .get("stopped")
-            .and_then(|s| serde_json::from_value(s.clone()).ok()),
-        num_iter: config["num_iter"]
-            .as_u64()
-            .or(config["range_test"]["num_iter"].as_u64())
-            .map(|n| n as usize),
+    match read() {
+        Some(doc) => Recorded {
+            stopped: Some(doc.stopped),
+            num_iter: doc.num_iter(),
+        },
+        None => Recorded::default(),
     }
 }
 

@@ -7,13 +7,13 @@ use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::flags::{Format, RangeArgs, SuggestArgs};
 use crate::output::{emit, write_atomic};
 use crate::report;
+use crate::settings::{self, EvaluateConfig, RangeSettings};
 use anyhow::Result;
 use clap::Parser;
 use lrfind::regret::{self, Evaluation};
 use lrfind::Smoothing;
 use lrfind_zoo::evaluation::{self, EvalSchedule, EvaluationError, EvaluationPlan};
 use lrfind_zoo::{HeldOut, TaskSpec};
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -110,8 +110,13 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
 
     let names = lrfind_zoo::evaluation::rule_names();
     let eval = Evaluation::new(plan.grid, &seeds, args.epochs, &names).expect("seeds and a grid");
-    let config = json!({"task": args.task.to_json(), "epochs": args.epochs, "seeds": seeds.len(),
-                        "schedule": args.schedule.kind().name(), "range_test": args.range.to_json()});
+    let config = settings::to_value(EvaluateConfig {
+        task: args.task.settings(),
+        epochs: args.epochs,
+        seeds: seeds.len(),
+        schedule: args.schedule.kind().name(),
+        range_test: RangeSettings::of(&args.range),
+    });
     let doc = eval.to_json(lrfind::DEFAULT_METHOD, config);
     write_atomic(&args.out.join("evaluate.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;

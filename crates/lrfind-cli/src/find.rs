@@ -4,13 +4,14 @@ use crate::analyze::table;
 use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::flags::{Format, RangeArgs, SuggestArgs};
 use crate::report::{self, RangeTestRecord};
+use crate::settings::{self, FindConfig, RangeSettings};
 use anyhow::Result;
 use clap::Parser;
+use lrfind::document::Refinement;
 use lrfind::refine::Candidate;
 use lrfind::{analyze_result, Smoothing};
 use lrfind_zoo::workbench::Workbench;
 use lrfind_zoo::{HeldOut, TaskSpec};
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -79,12 +80,12 @@ pub fn find_rate(args: Args) -> Result<()> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let result = report::keep_partial(result)?;
-    let mut config_json = args.task.to_json();
-    for (key, value) in args.range.to_json().as_object().expect("an object") {
-        config_json[key] = value.clone();
-    }
-    config_json["accumulate"] = json!(args.accumulate);
-    config_json["val_batches"] = json!(args.val_batches);
+    let config_json = settings::to_value(FindConfig {
+        task: args.task.settings(),
+        range: RangeSettings::of(&args.range),
+        accumulate: args.accumulate,
+        val_batches: args.val_batches,
+    });
     let options = args.suggest.options(Smoothing::None, None);
     let analysis = analyze_result(&result, &options).map_err(bad_input)?;
     let refined = match (args.refine, analysis.recommend(lrfind::DEFAULT_METHOD)) {
@@ -99,9 +100,11 @@ pub fn find_rate(args: Args) -> Result<()> {
         seconds,
         device: args.task.backend.describe(),
         method: lrfind::DEFAULT_METHOD,
-        refined: refined.as_ref().map(|r| {
-            json!({"epochs": args.refine_epochs, "steps": r.steps,
-                   "candidates": r.candidates, "lr": r.lr})
+        refined: refined.as_ref().map(|r| Refinement {
+            epochs: args.refine_epochs,
+            steps: r.steps,
+            candidates: r.candidates.clone(),
+            lr: r.lr,
         }),
     };
     let title = format!("LR range test: {}", args.task);

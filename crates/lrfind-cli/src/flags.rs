@@ -5,7 +5,6 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, ValueEnum};
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
 use lrfind::suggest::{LightningSkip, SlideParams};
 use lrfind::{AnalyzeOptions, Method, Ramp, RangeTestConfig, Smoothing};
-use serde_json::{json, Value};
 use std::ffi::OsString;
 
 /// Output on stdout: an aligned table or JSON.
@@ -44,7 +43,7 @@ impl SmoothingKind {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SmoothingKind::Ema => "ema",
             SmoothingKind::None => "none",
@@ -110,15 +109,6 @@ impl RangeArgs {
             warmup: self.warmup,
         }
     }
-
-    /// The settings for result files.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "start_lr": self.start_lr, "end_lr": self.end_lr, "num_iter": self.num_iter,
-            "ramp": self.ramp.to_string(), "smoothing": self.smoothing.name(), "beta": self.beta,
-            "stop_div": self.stop_div.0, "warmup": self.warmup,
-        })
-    }
 }
 
 /// `--methods`: a comma-separated list or `all`.
@@ -173,17 +163,6 @@ pub struct SuggestArgs {
 
 impl SuggestArgs {
     /// The core's options, replaying `smoothing` and `stop_div` over the curve.
-    /// The settings for a run's fingerprint (`train --resume`), one key per flag.
-    pub fn to_json(&self) -> Value {
-        let methods: Vec<&str> = self.methods.0.iter().map(|m| m.name()).collect();
-        json!({
-            "methods": methods.join(","), "skip_start": self.skip_start, "skip_end": self.skip_end,
-            "sma_window": self.sma_window, "slide_lr_diff": self.slide_lr_diff,
-            "slide_thresh": self.slide_thresh, "lightning_skip_begin": self.lightning_skip_begin,
-            "lightning_skip_end": self.lightning_skip_end,
-        })
-    }
-
     pub fn options(&self, smoothing: Smoothing, stop_div: Option<f64>) -> AnalyzeOptions {
         AnalyzeOptions {
             methods: self.methods.0.clone(),

@@ -11,6 +11,7 @@ mod output;
 mod report;
 mod resume;
 mod schedule;
+mod settings;
 mod train;
 mod train_report;
 

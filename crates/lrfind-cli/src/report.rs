@@ -4,8 +4,9 @@
 use crate::output::write_atomic;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use lrfind::{Analysis, Progress, RangeTestResult, RunError};
-use serde_json::{json, Value};
+use lrfind::document::{Refinement, Timing};
+use lrfind::{Analysis, Progress, RangeTestDocument, RangeTestResult, RunError};
+use serde_json::Value;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -87,18 +88,18 @@ pub struct RangeTestRecord<'a> {
     pub method: lrfind::Method,
     /// A refinement of the recommended rate (`find --refine`), written as `refine`;
     /// `recommended.lr` becomes its `lr` (`suggested_lr` the curve's).
-    pub refined: Option<Value>,
+    pub refined: Option<Refinement>,
 }
 
-/// Writes `<stem>.json` (the analyze schema plus `recommended`, `config`, `device`,
+/// Writes `<stem>.json` (the [`RangeTestDocument`] with `recommended`, `config`, `device`,
 /// `default_method`, `timing`), `<stem>.csv` and `<stem>.png` titled `title` into `out`, each
-/// atomically, and returns the JSON document.
+/// atomically, and returns the document.
 pub fn write_range_test(
     out: &Path,
     stem: &str,
     title: &str,
     record: RangeTestRecord,
-) -> Result<Value> {
+) -> Result<RangeTestDocument> {
     let RangeTestRecord {
         result,
         analysis,
@@ -109,18 +110,14 @@ pub fn write_range_test(
         method,
         refined,
     } = record;
-    let iterations = result.curve.len();
-    let mut doc = analysis.to_json_recommending(method);
-    doc["config"] = config;
-    doc["device"] = json!(device);
-    doc["default_method"] = json!(lrfind::DEFAULT_METHOD.name());
-    doc["timing"] = json!({"iterations": iterations, "seconds": seconds, "iterations_per_second": iterations as f64 / seconds.max(1e-9)});
-    doc["curve"]["raw_loss"] = json!(result.curve.raw_loss);
-    if let Some(refine) = refined {
-        doc["recommended"]["suggested_lr"] = doc["recommended"]["lr"].clone();
-        doc["recommended"]["lr"] = refine["lr"].clone();
-        doc["recommended"]["refined"] = json!(true);
-        doc["refine"] = refine;
+    let mut doc = RangeTestDocument::recommending(analysis, method);
+    doc.config = Some(config);
+    doc.device = Some(device.to_string());
+    doc.default_method = Some(lrfind::DEFAULT_METHOD);
+    doc.timing = Some(Timing::new(result.curve.len(), seconds));
+    doc.curve.raw_loss = result.curve.raw_loss.clone();
+    if let Some(refinement) = refined {
+        doc = doc.refined(refinement);
     }
     write_atomic(&out.join(format!("{stem}.json")), |w| {
         serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;

@@ -2,12 +2,12 @@
 //! run, and continuing one.
 
 use crate::exit::bad_input;
+use crate::settings::{self, RunFingerprint};
 use crate::train::Args;
 use anyhow::Result;
 use lrfind::schedule::ScheduleConfig;
 use lrfind::training::Checkpoint;
-use lrfind::LrChoice;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The checkpoint file in `out`.
@@ -15,37 +15,10 @@ pub fn path(out: &Path) -> PathBuf {
     out.join("checkpoint.lrfind")
 }
 
-/// The settings that make a run what it is: a resume must give the same.
+/// The settings that make a run what it is: a resume must give the same
+/// ([`RunFingerprint`]).
 pub fn run_config(args: &Args, schedule: &ScheduleConfig) -> Value {
-    let mut c = args.task.to_json();
-    let t = &args.task;
-    c["data_dir"] = json!(t.data_dir);
-    c["limit"] = json!(t.limit());
-    c["backend"] = json!(t.backend.name());
-    c["val_fraction"] = json!(t.val_fraction());
-    c["target_kind"] = json!(format!("{:?}", t.target_kind()));
-    c["epochs"] = json!(args.epochs);
-    c["lr"] = match args.lr {
-        LrChoice::Auto => json!("auto"),
-        LrChoice::Fixed(lr) => json!(lr),
-    };
-    c["method"] = json!(args.method.map(|m| m.name()));
-    c["schedule"] = json!(args.schedule.name());
-    c["schedule_settings"] = json!(schedule);
-    c["refind_every"] = json!(args.refind_every);
-    c["refind_on_plateau"] = json!(args.refind_on_plateau);
-    c["refind_patience"] = json!(args.refind_patience);
-    c["refind_warmup"] = json!(args.refind_warmup);
-    c["no_cycle_momentum"] = json!(args.no_cycle_momentum);
-    c["refine"] = json!(args.refine_candidates());
-    c["refine_refinds"] = json!(args.refine_refinds);
-    // One key per flag, so that a resume with another names it.
-    for part in [args.range.to_json(), args.suggest.to_json()] {
-        for (key, value) in part.as_object().into_iter().flatten() {
-            c[key] = value.clone();
-        }
-    }
-    c
+    settings::to_value(RunFingerprint::of(args, schedule))
 }
 
 /// With `--resume`, the checkpoint in `--out`, refused (bad input) when it is missing, damaged

@@ -5,11 +5,20 @@ use crate::exit::{bad_input, bad_schedule};
 use crate::flags::{first_kind, parse_with_schedule, SeriesFormat};
 use anyhow::{Context, Result};
 use clap::Parser;
+use lrfind::document::{OutcomeDocument, ReadingDocument};
 use lrfind::schedule::{self as sched, FoundRates, ScheduleConfig, ScheduleKind};
-use lrfind::Method;
-use serde_json::{json, Value};
+use lrfind::{Method, RangeTestDocument};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+/// `schedule --format json`: the kind, every step's lr and, when it cycles, momentum.
+#[derive(serde::Serialize)]
+struct Series<'a> {
+    kind: &'a str,
+    lr: &'a [f64],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    momentum: Option<&'a [f64]>,
+}
 
 /// The flags besides the kind's own.
 #[derive(Parser, Debug)]
@@ -81,40 +90,30 @@ fn read_found(path: &Path) -> Result<FoundRates> {
     let text = std::fs::read_to_string(path)
         .map_err(bad_input)
         .with_context(|| format!("{}", path.display()))?;
-    let v: Value = serde_json::from_str(&text)
+    let doc: RangeTestDocument = serde_json::from_str(&text)
         .map_err(|e| bad_input(format!("{}: not a finder JSON: {e}", path.display())))?;
-    let s = &v["suggestions"];
-    let (method, suggestion) = match v.get("recommended") {
-        Some(rec) => {
-            let Some(name) = rec["method"].as_str() else {
-                return Err(bad_input(format!(
-                    "{}: recommends no rate ({}); run the range test again (see its warnings)",
-                    path.display(),
-                    rec["reason"].as_str().unwrap_or("no reason given")
-                )));
-            };
-            let method = name.parse::<Method>().map_err(|_| {
-                bad_input(format!(
-                    "{}: recommends an unknown rule '{name}'",
-                    path.display()
-                ))
-            })?;
-            (method, rec["lr"].as_f64())
+    let point = |method: Method| match doc.suggestions.get(&method) {
+        Some(OutcomeDocument::Point { lr, .. }) => Some(*lr),
+        _ => None,
+    };
+    let (method, suggestion) = match doc.recommended_rate() {
+        Some(Ok((method, lr))) => (method, lr),
+        Some(Err(reason)) => {
+            return Err(bad_input(format!(
+                "{}: recommends no rate ({reason}); run the range test again (see its warnings)",
+                path.display(),
+            )))
         }
         None => {
-            let method = v["default_method"]
-                .as_str()
-                .and_then(|m| m.parse::<Method>().ok())
-                .unwrap_or(lrfind::DEFAULT_METHOD);
-            (method, s[method.name()]["lr"].as_f64())
+            let method = doc.default_method.unwrap_or(lrfind::DEFAULT_METHOD);
+            (method, point(method))
         }
     };
-    let flat = v["reading"]["kind"].as_str() == Some("flat");
-    let bounds = match (
-        s["bounds"]["base_lr"].as_f64(),
-        s["bounds"]["max_lr"].as_f64(),
-    ) {
-        (Some(base), Some(max)) if !flat => Some((base, max)),
+    let flat = matches!(doc.reading, Some(ReadingDocument::Flat { .. }));
+    let bounds = match doc.suggestions.get(&Method::Bounds) {
+        Some(OutcomeDocument::Bounds {
+            base_lr, max_lr, ..
+        }) if !flat => Some((*base_lr, *max_lr)),
         _ => None,
     };
     Ok(FoundRates {
@@ -171,10 +170,11 @@ pub fn print_schedule(mut args: Args, mut config: ScheduleConfig) -> Result<()> 
     }
     let text = match args.format {
         SeriesFormat::Json => {
-            let mut doc = json!({"kind": kind, "lr": lrs});
-            if let Some(m) = &moms {
-                doc["momentum"] = json!(m);
-            }
+            let doc = Series {
+                kind,
+                lr: &lrs,
+                momentum: moms.as_deref(),
+            };
             format!("{}\n", serde_json::to_string(&doc)?)
         }
         SeriesFormat::Csv => {

@@ -7,18 +7,20 @@ use crate::flags::{kind_after, parse_with_schedule, Format, RangeArgs, SuggestAr
 use crate::output::{emit, write_atomic};
 use crate::report;
 use crate::resume;
+use crate::settings::RangeSettings;
 use crate::train_report::{failure, Show};
 use anyhow::Result;
 use burn::prelude::*;
 use clap::Parser;
 use indicatif::ProgressBar;
+use lrfind::metric::MetricDocument;
 use lrfind::refine::Refine;
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
 use lrfind::training::{Checkpoint, Event, Halt, History, TrainError};
 use lrfind::{LrChoice, Method, RefindPolicy, Smoothing, Trainer};
 use lrfind_zoo::workbench::Checkpointing;
 use lrfind_zoo::{HeldOut, TaskSpec};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -165,13 +167,21 @@ impl Args {
     }
 
     /// The range test's settings as written for the test before `epoch`.
-    pub fn range_json(&self, epoch: usize) -> Value {
+    pub fn range_settings(&self, epoch: usize) -> RangeSettings {
         let mut range = self.range.clone();
         if epoch > 0 {
             range.warmup = self.refind_warmup;
         }
-        range.to_json()
+        RangeSettings::of(&range)
     }
+}
+
+/// `--eval-only --format json`: the held-out loss and metric.
+#[derive(serde::Serialize)]
+struct HeldOutDocument {
+    val_loss: f64,
+    #[serde(flatten)]
+    metric: MetricDocument,
 }
 
 /// `--eval-only`: scores the saved model on the held-out data.
@@ -187,7 +197,13 @@ fn eval_only(args: &Args, device: &Device) -> Result<()> {
     let score = bench.score_saved(&path).map_err(bad_input)?;
     let (name, value) = (score.metric.key(), score.metric.value());
     emit(&match args.format {
-        Format::Json => format!("{}\n", json!({"val_loss": score.loss, name: value})),
+        Format::Json => {
+            let score = HeldOutDocument {
+                val_loss: score.loss,
+                metric: MetricDocument::of(score.metric),
+            };
+            format!("{}\n", serde_json::to_string(&score)?)
+        }
         Format::Table => format!("val_loss {:.4}  {name} {value:.4}\n", score.loss),
     })
 }

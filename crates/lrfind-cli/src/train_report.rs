@@ -4,11 +4,11 @@
 use crate::exit::{bad_input, Interrupted};
 use crate::flags::Format;
 use crate::report::{self, RangeTestRecord};
+use crate::settings::{self, RefindConfig};
 use crate::train::Args;
 use indicatif::ProgressBar;
 use lrfind::noise::Reading;
 use lrfind::training::{range_test_stem, Event, Halt, History, TrainError};
-use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -68,9 +68,11 @@ impl Show<'_> {
                         analysis.curve.lr[i]
                     );
                 }
-                let mut config = args.task.to_json();
-                config["range_test"] = args.range_json(epoch);
-                config["epoch"] = json!(epoch);
+                let config = settings::to_value(RefindConfig {
+                    task: args.task.settings(),
+                    range_test: args.range_settings(epoch),
+                    epoch,
+                });
                 let record = RangeTestRecord {
                     result,
                     analysis,

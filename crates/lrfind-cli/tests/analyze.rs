@@ -39,6 +39,7 @@ fn json_schema_is_stable() {
     assert_eq!(
         keys,
         [
+            "schema",
             "points",
             "stopped",
             "skip_start",

@@ -297,21 +297,26 @@ fn from_takes_the_recommended_rate_and_refuses_none() {
             .output()
             .unwrap()
     };
-    let doc = |recommended: Value, reading: &str| {
+    let doc = |recommended: Value, reading: Value| {
+        let point =
+            |lr: f64| serde_json::json!({"lr": lr, "index": 1, "loss": 1.0, "source_index": 1});
         serde_json::json!({
+            "points": 3, "stopped": "completed", "skip_start": 0, "skip_end": 0,
             "suggestions": {
-                "valley": {"lr": 0.003}, "consensus": {"lr": 0.01},
-                "bounds": {"base_lr": 0.001, "max_lr": 0.1}
+                "valley": point(0.003), "consensus": point(0.01),
+                "bounds": {"base_lr": 0.001, "max_lr": 0.1, "base_index": 0, "max_index": 2}
             },
+            "curve": {"lr": [0.001, 0.01, 0.1], "loss": [1.0, 0.5, 2.0]},
             "default_method": "consensus",
-            "reading": {"kind": reading},
+            "reading": reading,
             "recommended": recommended,
         })
     };
+    let descent = || serde_json::json!({"kind": "descent", "from": 0, "lowest": 1});
     let valley = run(
         doc(
             serde_json::json!({"method": "valley", "lr": 0.003}),
-            "descent",
+            descent(),
         ),
         "constant",
     );
@@ -325,7 +330,7 @@ fn from_takes_the_recommended_rate_and_refuses_none() {
     let none = run(
         doc(
             serde_json::json!({"method": null, "reason": "the range test was interrupted"}),
-            "descent",
+            descent(),
         ),
         "one-cycle",
     );
@@ -333,7 +338,10 @@ fn from_takes_the_recommended_rate_and_refuses_none() {
     assert!(String::from_utf8_lossy(&none.stderr)
         .contains("recommends no rate (the range test was interrupted)"));
     let flat = run(
-        doc(serde_json::json!({"method": "valley", "lr": 0.003}), "flat"),
+        doc(
+            serde_json::json!({"method": "valley", "lr": 0.003}),
+            serde_json::json!({"kind": "flat", "rise": 2}),
+        ),
         "cyclic",
     );
     assert_eq!(flat.status.code(), Some(2));

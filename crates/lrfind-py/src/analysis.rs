@@ -2,10 +2,12 @@
 //! warnings, the plot, and the JSON document `lrfind analyze` reads back.
 
 use crate::{error, NoRecommendation};
-use lrfind::{confidence, AnalyzeOptions, Curve, Method, Outcome, RangeTestConfig, StopReason};
+use lrfind::{
+    confidence, AnalyzeOptions, Curve, Method, Outcome, RangeTestConfig, RangeTestDocument,
+    StopReason,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// The rule named `name` (`valley`, `consensus`, …).
@@ -42,6 +44,12 @@ pub(crate) fn options(
     })
 }
 
+/// The `config` of a curve analyzed on its own: the sweep's configured length, when given.
+#[derive(serde::Serialize)]
+struct NumIter {
+    num_iter: usize,
+}
+
 /// A curve and every suggestion made on it (lrfind's `Analysis`), with the rule whose rate is
 /// recommended.
 #[pyclass(module = "lrfind._core")]
@@ -50,7 +58,7 @@ pub struct Analysis {
     preferred: Method,
     sma_window: usize,
     /// What the document's `config` records: the range test's settings, or only `num_iter`.
-    config: serde_json::Value,
+    config: Option<serde_json::Value>,
 }
 
 impl Analysis {
@@ -61,7 +69,9 @@ impl Analysis {
         config: Option<RangeTestConfig>,
     ) -> PyResult<Self> {
         let preferred = preferred.map_or(Ok(lrfind::DEFAULT_METHOD), method)?;
-        let config = config.map_or(serde_json::Value::Null, |c| json!(c));
+        let config = config
+            .map(|c| serde_json::to_value(c).map_err(error))
+            .transpose()?;
         Ok(Analysis {
             analysis,
             preferred,
@@ -187,9 +197,9 @@ impl Analysis {
     /// warnings, the raw losses and the settings (`config`): `lrfind analyze FILE` reads it back
     /// to the same suggestions and stop reason.
     fn to_json(&self) -> PyResult<String> {
-        let mut doc = self.analysis.to_json_recommending(self.preferred);
-        doc["config"] = self.config.clone();
-        doc["curve"]["raw_loss"] = json!(self.analysis.curve.raw_loss);
+        let mut doc = RangeTestDocument::recommending(&self.analysis, self.preferred);
+        doc.config = self.config.clone();
+        doc.curve.raw_loss = self.analysis.curve.raw_loss.clone();
         serde_json::to_string_pretty(&doc).map_err(error)
     }
 
@@ -260,7 +270,7 @@ pub fn analyze(
         ));
     }
     if let Some(stopped) = stopped {
-        let reason: StopReason = serde_json::from_value(json!(stopped)).map_err(|_| {
+        let reason: StopReason = stopped.parse().map_err(|_| {
             error(format!(
                 "stopped must be completed, diverged, non_finite or interrupted, got {stopped:?}"
             ))
@@ -272,7 +282,8 @@ pub fn analyze(
     }
     let mut result = Analysis::new(analysis, method, sma_window, None)?;
     if let Some(n) = num_iter {
-        result.config = json!({ "num_iter": n });
+        let config = NumIter { num_iter: n };
+        result.config = Some(serde_json::to_value(config).map_err(error)?);
     }
     Ok(result)
 }

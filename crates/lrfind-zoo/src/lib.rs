@@ -30,5 +30,5 @@ pub mod task;
 pub mod workbench;
 
 pub use backend::Backend;
-pub use spec::{Dataset, ModelKind, TaskError, TaskSpec};
+pub use spec::{Dataset, ModelKind, TaskError, TaskSettings, TaskSpec};
 pub use workbench::{load, HeldOut, Workbench};

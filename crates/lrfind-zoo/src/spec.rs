@@ -5,7 +5,7 @@
 use crate::Backend;
 use lrfind_burn::optim::{OptimizerKind, OptimizerOptions};
 use lrfind_data::table::TargetKind;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -414,17 +414,58 @@ impl TaskSpec {
         Ok(())
     }
 
-    /// The settings as JSON, for the `config` of result files.
-    pub fn to_json(&self) -> Value {
-        let options = self.optimizer_options();
-        json!({
-            "dataset": self.dataset.name(), "model": self.model_kind().name(),
-            "hidden": self.hidden(), "csv": self.csv, "target": self.target, "text": self.text,
-            "seq_len": self.seq_len(), "optimizer": self.optimizer.name(),
-            "momentum": options.momentum, "weight_decay": self.weight_decay,
-            "batch_size": self.batch_size, "seed": self.seed,
-        })
+    /// The settings as result files record them (`config` of `lr_find.json`, `history.json`,
+    /// `config.task` of `evaluate.json`).
+    pub fn settings(&self) -> TaskSettings<'_> {
+        TaskSettings {
+            dataset: self.dataset.name(),
+            model: self.model_kind().name(),
+            hidden: self.hidden(),
+            csv: self.csv.as_deref(),
+            target: self.target.as_deref(),
+            text: self.text.as_deref(),
+            seq_len: self.seq_len(),
+            optimizer: self.optimizer.name(),
+            momentum: self.optimizer_options().momentum,
+            weight_decay: self.weight_decay,
+            batch_size: self.batch_size,
+            seed: self.seed,
+        }
     }
+
+    /// [`TaskSpec::settings`] as JSON.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.settings()).expect("settings are JSON")
+    }
+}
+
+/// A task's settings as result files record them ([`TaskSpec::settings`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskSettings<'a> {
+    /// The dataset's name.
+    pub dataset: &'a str,
+    /// The model's name.
+    pub model: &'a str,
+    /// Hidden widths of the MLP (empty for other models).
+    pub hidden: &'a [usize],
+    /// The CSV file, for `csv`.
+    pub csv: Option<&'a std::path::Path>,
+    /// The CSV's target column.
+    pub target: Option<&'a str>,
+    /// The text file, for `text`.
+    pub text: Option<&'a std::path::Path>,
+    /// Characters per window of the char-LM.
+    pub seq_len: usize,
+    /// The optimizer's name.
+    pub optimizer: &'a str,
+    /// Its momentum, where it has one.
+    pub momentum: Option<f64>,
+    /// Its weight decay, when set.
+    pub weight_decay: Option<f64>,
+    /// Samples per batch.
+    pub batch_size: usize,
+    /// The seed.
+    pub seed: u64,
 }
 
 /// A short name for titles: `digits mlp + adamw`.

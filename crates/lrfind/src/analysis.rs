@@ -1,13 +1,14 @@
 //! From a recorded curve to suggestions: replay, truncation, skipping, every rule.
 
 use crate::curve::Curve;
+use crate::document::RangeTestDocument;
 use crate::noise::{self, BatchNoise, Reading};
 use crate::range_test::{validate_smoothing, validate_stop_div, ConfigError, RangeTestResult};
 use crate::smooth::Smoothing;
 use crate::stop::StopReason;
 use crate::suggest::{self, Bounds, LightningSkip, Method, SlideParams, SuggestError, Suggestion};
 use crate::tracker::{LossTracker, Observation};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 /// How to analyze a curve. Defaults: every method, fastai's skipping, no replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -411,67 +412,16 @@ impl Analysis {
         })
     }
 
-    /// The JSON document `lrfind analyze --format json` prints (fields in docs/cli.md).
+    /// The JSON document `lrfind analyze --format json` prints ([`RangeTestDocument::of`]).
     pub fn to_json(&self) -> Value {
-        let mut suggestions = Map::new();
-        for (m, outcome) in &self.suggestions {
-            let v = match outcome {
-                Outcome::Point(s) => {
-                    json!({"lr": s.lr, "index": s.index, "loss": s.loss, "source_index": s.source})
-                }
-                Outcome::Bounds(b) => json!({
-                    "base_lr": b.base_lr, "max_lr": b.max_lr,
-                    "base_index": b.base_index, "max_index": b.max_index,
-                }),
-                Outcome::Failed(e) => json!({"error": e.to_string()}),
-            };
-            suggestions.insert(m.name().to_string(), v);
-        }
-        let mut doc = json!({
-            "points": self.curve.len(),
-            "stopped": self.stopped.name(),
-            "skip_start": self.skip_start,
-            "skip_end": self.skip_end,
-            "suggestions": suggestions,
-            "curve": {"lr": self.curve.lr, "loss": self.curve.loss},
-        });
-        if let Some(n) = self.truncated_from {
-            doc["truncated_from"] = json!(n);
-        }
-        if let Some(noise) = &self.noise {
-            doc["noise"] = json!({
-                "mean": noise.mean, "sd": noise.sd, "steps": noise.steps,
-                "spread": noise.spread, "band": noise.band(),
-            });
-        }
-        if let Some(reading) = self.reading {
-            doc["reading"] = match reading {
-                Reading::Descent { from, lowest } => {
-                    json!({"kind": "descent", "from": from, "lowest": lowest})
-                }
-                Reading::Flat { rise } => json!({"kind": "flat", "rise": rise}),
-            };
-        }
-        doc
+        serde_json::to_value(RangeTestDocument::of(self)).expect("a document is JSON")
     }
 
-    /// [`Analysis::to_json`] with the recommendation: `"recommended": {"method", "lr", "loss",
-    /// "index"}`, or `{"method": null, "reason": "..."}` when the curve gives none; and how far
-    /// to trust it: `"confidence": "high" | "low"`, `"warnings": [{"code", "message", "advice"}]`
-    /// ([`crate::confidence`]).
+    /// [`Analysis::to_json`] with the recommendation, how far to trust it and its warnings
+    /// ([`RangeTestDocument::recommending`]).
     pub fn to_json_recommending(&self, preferred: Method) -> Value {
-        let mut doc = self.to_json();
-        doc["recommended"] = match self.recommend(preferred) {
-            Ok((m, s)) => json!({"method": m.name(), "lr": s.lr, "loss": s.loss, "index": s.index}),
-            Err(why) => json!({"method": null, "reason": why.to_string()}),
-        };
-        let warnings = crate::confidence::warnings(self);
-        doc["confidence"] = json!(if warnings.is_empty() { "high" } else { "low" });
-        doc["warnings"] = warnings
-            .iter()
-            .map(|w| json!({"code": w.code(), "message": w.to_string(), "advice": w.advice()}))
-            .collect();
-        doc
+        serde_json::to_value(RangeTestDocument::recommending(self, preferred))
+            .expect("a document is JSON")
     }
 }
 
@@ -479,6 +429,7 @@ impl Analysis {
 mod tests {
     use super::*;
     use crate::suggest::fixtures;
+    use serde_json::json;
 
     fn line(loss: Vec<f64>) -> Curve {
         Curve {

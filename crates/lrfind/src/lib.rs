@@ -32,6 +32,7 @@ pub mod atomic;
 pub mod batch_source;
 pub mod confidence;
 pub mod curve;
+pub mod document;
 pub mod metric;
 pub mod noise;
 #[cfg(feature = "plot")]
@@ -55,6 +56,7 @@ pub use analysis::{
 };
 pub use batch_source::BatchSource;
 pub use curve::{Curve, CurveError, Location};
+pub use document::{RangeTestDocument, Recommended, RANGE_TEST_SCHEMA};
 pub use metric::{HeldOutScore, Metric};
 pub use probe::{run, Observer, Probe, Progress, RunError};
 pub use ramp::Ramp;

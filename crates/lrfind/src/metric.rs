@@ -70,6 +70,29 @@ pub struct HeldOutScore {
     pub metric: Metric,
 }
 
+/// A held-out metric under its key ([`Metric::key`]).
+#[derive(
+    Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub enum MetricDocument {
+    /// Classification accuracy.
+    #[serde(rename = "val_accuracy")]
+    Accuracy(f64),
+    /// Root-mean-square error.
+    #[serde(rename = "val_rmse")]
+    Rmse(f64),
+}
+
+impl MetricDocument {
+    /// `metric` under its key.
+    pub fn of(metric: Metric) -> Self {
+        match metric {
+            Metric::Accuracy(x) => MetricDocument::Accuracy(x),
+            Metric::Rmse(x) => MetricDocument::Rmse(x),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

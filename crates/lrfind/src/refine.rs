@@ -44,29 +44,14 @@ impl Refine {
 }
 
 /// One candidate's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Candidate {
     /// Its rate.
     pub lr: f64,
     /// Its held-out loss after the short run (∞: diverged; `null` in JSON).
-    #[serde(with = "infinite_as_null")]
+    #[serde(with = "crate::document::infinite_as_null")]
+    #[schemars(with = "Option<f64>")]
     pub val_loss: f64,
-}
-
-/// A loss that may be ∞ (a diverged run) as JSON: `null` for any non-finite value, read back as ∞.
-mod infinite_as_null {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
-        match x.is_finite() {
-            true => s.serialize_f64(*x),
-            false => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
-    }
 }
 
 /// The multiples of the suggestion `k` candidates try: `2^(i − (k−1)/2)`, i = 0…k−1 — a factor

@@ -5,8 +5,12 @@
 //! its spread the standard deviation of log10(lr) in decades. [`Evaluation`] gathers a whole
 //! evaluation from each seed's runs ([`SeedRuns`]) and writes it as JSON or a table.
 
+use crate::metric::MetricDocument;
 use crate::{Method, Metric};
-use serde_json::{json, Value};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// `n ≥ 2` rates from `start` to `end`, evenly spaced in log: `start·(end/start)^(i/(n−1))`.
 pub fn log_grid(start: f64, end: f64, n: usize) -> Vec<f64> {
@@ -140,13 +144,78 @@ pub struct Evaluation {
     pub grid_steps: f64,
 }
 
-/// JSON has no infinity: a diverged run's loss is `null`.
-fn finite(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else {
-        Value::Null
-    }
+/// The version of [`EvaluationDocument`]'s layout, written as `"schema"`; a file without the key
+/// has the layout of version 1.
+pub const EVALUATION_SCHEMA: u32 = 1;
+
+/// `evaluate.json`: the grid, its best, every rule's row and the finder's cost (schema:
+/// `docs/schema/evaluation.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EvaluationDocument {
+    /// The layout's version ([`EVALUATION_SCHEMA`]).
+    #[serde(default = "crate::document::schema_one")]
+    pub schema: u32,
+    /// One point per grid rate.
+    pub grid: Vec<GridPointDocument>,
+    /// The grid's best rate.
+    pub best: BestDocument,
+    /// Each rule's row, keyed by its name.
+    pub methods: IndexMap<String, RuleDocument>,
+    /// The range test's steps over the grid's.
+    pub finder_cost_ratio: f64,
+    /// Mean range-test steps per seed.
+    pub finder_steps: f64,
+    /// Optimizer steps of one seed's grid.
+    pub grid_steps: f64,
+    /// The rule `lrfind` recommends by default.
+    pub default_method: Method,
+    /// The run's settings, as the caller describes them.
+    pub config: Value,
+}
+
+/// One grid rate of [`EvaluationDocument`]: its mean loss over seeds (`null`: diverged).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GridPointDocument {
+    /// The rate.
+    pub lr: f64,
+    /// Mean final held-out loss.
+    #[serde(with = "crate::document::infinite_as_null")]
+    #[schemars(with = "Option<f64>")]
+    pub val_loss: f64,
+    /// Mean held-out metric over the runs that did not diverge.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<MetricDocument>,
+}
+
+/// The grid's best rate and its mean loss.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BestDocument {
+    /// The rate.
+    pub lr: f64,
+    /// Its mean final held-out loss.
+    pub val_loss: f64,
+}
+
+/// One rule of [`EvaluationDocument`] ([`RuleSummary`] and its metric).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RuleDocument {
+    /// Geometric mean of its rate over seeds.
+    pub lr: f64,
+    /// Standard deviation of log10(lr) over seeds.
+    pub lr_spread_decades: f64,
+    /// Mean final held-out loss (`null`: a seed diverged).
+    #[serde(with = "crate::document::infinite_as_null")]
+    #[schemars(with = "Option<f64>")]
+    pub val_loss: f64,
+    /// (loss − best) / best (`null`: a seed diverged).
+    #[serde(with = "crate::document::infinite_as_null")]
+    #[schemars(with = "Option<f64>")]
+    pub regret: f64,
+    /// Seeds it suggested on.
+    pub seeds: usize,
+    /// Mean held-out metric over the runs that did not diverge.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<MetricDocument>,
 }
 
 impl Evaluation {
@@ -200,34 +269,46 @@ impl Evaluation {
         self.finder_steps / self.grid_steps
     }
 
-    /// The JSON document (`evaluate.json`), with the caller's `config`.
+    /// The document (`evaluate.json`), with the caller's `config`.
+    pub fn document(&self, default: Method, config: Value) -> EvaluationDocument {
+        EvaluationDocument {
+            schema: EVALUATION_SCHEMA,
+            grid: (self.grid.iter().zip(&self.grid_loss).zip(&self.grid_metric))
+                .map(|((&lr, &val_loss), m)| GridPointDocument {
+                    lr,
+                    val_loss,
+                    metric: m.map(MetricDocument::of),
+                })
+                .collect(),
+            best: BestDocument {
+                lr: self.grid[self.best.0],
+                val_loss: self.best.1,
+            },
+            methods: (self.rows.iter())
+                .map(|r| {
+                    let s = &r.summary;
+                    let row = RuleDocument {
+                        lr: s.lr,
+                        lr_spread_decades: s.decades,
+                        val_loss: s.loss,
+                        regret: s.regret,
+                        seeds: s.seeds,
+                        metric: r.metric.map(MetricDocument::of),
+                    };
+                    (r.name.clone(), row)
+                })
+                .collect(),
+            finder_cost_ratio: self.cost_ratio(),
+            finder_steps: self.finder_steps,
+            grid_steps: self.grid_steps,
+            default_method: default,
+            config,
+        }
+    }
+
+    /// [`Evaluation::document`] as JSON.
     pub fn to_json(&self, default: Method, config: Value) -> Value {
-        json!({
-            "grid": self.grid.iter().zip(&self.grid_loss).zip(&self.grid_metric).map(|((lr, l), m)| {
-                let mut point = json!({"lr": lr, "val_loss": finite(*l)});
-                if let Some(m) = m {
-                    point[m.key()] = json!(m.value());
-                }
-                point
-            }).collect::<Vec<_>>(),
-            "best": {"lr": self.grid[self.best.0], "val_loss": self.best.1},
-            "methods": self.rows.iter().map(|r| {
-                let s = &r.summary;
-                let mut row = json!({
-                    "lr": s.lr, "lr_spread_decades": s.decades, "val_loss": finite(s.loss),
-                    "regret": finite(s.regret), "seeds": s.seeds,
-                });
-                if let Some(m) = r.metric {
-                    row[m.key()] = json!(m.value());
-                }
-                (r.name.clone(), row)
-            }).collect::<serde_json::Map<String, Value>>(),
-            "finder_cost_ratio": self.cost_ratio(),
-            "finder_steps": self.finder_steps,
-            "grid_steps": self.grid_steps,
-            "default_method": default.name(),
-            "config": config,
-        })
+        serde_json::to_value(self.document(default, config)).expect("a document is JSON")
     }
 
     /// The rules' table, `default` starred, then the finder's cost.
@@ -267,6 +348,7 @@ impl Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn grid_best_and_regret() {

@@ -8,7 +8,8 @@
 //! checksum is FNV-1a (64-bit, 16 hex digits) of everything after the first line.
 
 use super::TrainState;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &str = "lrfind-checkpoint";
@@ -35,6 +36,15 @@ pub struct Checkpoint {
     pub optimizer: Vec<u8>,
 }
 
+/// The checkpoint's JSON line: borrowed when written, owned when read.
+#[derive(Serialize, Deserialize)]
+struct Header<S, C> {
+    state: S,
+    config: C,
+    model_bytes: usize,
+    optimizer_bytes: usize,
+}
+
 /// A checkpoint file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
@@ -59,10 +69,12 @@ pub enum CheckpointError {
 impl Checkpoint {
     /// Writes the checkpoint to `path`, whole or not at all.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let header = json!({
-            "state": self.state, "config": self.config,
-            "model_bytes": self.model.len(), "optimizer_bytes": self.optimizer.len(),
-        });
+        let header = Header {
+            state: &self.state,
+            config: &self.config,
+            model_bytes: self.model.len(),
+            optimizer_bytes: self.optimizer.len(),
+        };
         let mut body = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
         body.push(b'\n');
         body.extend_from_slice(&self.model);
@@ -112,21 +124,15 @@ impl Checkpoint {
             _ => return Err(bad("unreadable header line")),
         }
         let mut lines = body.splitn(2, |&b| b == b'\n');
-        let header: Value = lines
-            .next()
-            .and_then(|l| serde_json::from_slice(l).ok())
-            .ok_or_else(|| bad("unreadable settings line"))?;
+        let line = lines.next().unwrap_or_default();
+        let header: Header<TrainState, Value> = serde_json::from_slice(line)
+            .map_err(|e| bad(&format!("unreadable settings line: {e}")))?;
         let rest = lines.next().unwrap_or_default();
-        let size = |key: &str| header[key].as_u64().map(|n| n as usize);
-        let (Some(m), Some(o)) = (size("model_bytes"), size("optimizer_bytes")) else {
-            return Err(bad("no byte counts"));
-        };
+        let (m, o) = (header.model_bytes, header.optimizer_bytes);
         if Some(rest.len()) != m.checked_add(o) {
             return Err(bad("truncated"));
         }
-        let state: TrainState =
-            serde_json::from_value(header["state"].clone()).map_err(|e| bad(&e.to_string()))?;
-        let config = header["config"].clone();
+        let (state, config) = (header.state, header.config);
         inconsistency(&state, &config).map_or(Ok(()), |why| Err(bad(&why)))?;
         Ok(Checkpoint {
             state,
@@ -203,6 +209,7 @@ mod tests {
     use super::*;
     use crate::schedule::{ConstantConfig, ScheduleConfig};
     use crate::training::{History, PlateauWatch, RunningSchedule};
+    use serde_json::json;
 
     fn checkpoint() -> Checkpoint {
         Checkpoint {

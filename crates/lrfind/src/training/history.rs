@@ -1,10 +1,12 @@
 //! What a training run recorded: one row per epoch, every optimizer step's lr and loss, each
 //! range test's choice, and how the run ended — as JSON and CSV.
 
-use crate::metric::Metric;
+use crate::metric::{Metric, MetricDocument};
 use crate::refine::Candidate;
 use crate::Method;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::io::Write;
 
 /// One epoch.
@@ -83,43 +85,152 @@ pub struct History {
     pub ended: Ended,
 }
 
+/// The version of [`HistoryDocument`]'s layout, written as `"schema"`; a file without the key has
+/// the layout of version 1.
+pub const HISTORY_SCHEMA: u32 = 1;
+
+/// `history.json`: what a training run recorded (schema: `docs/schema/history.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryDocument {
+    /// The layout's version ([`HISTORY_SCHEMA`]).
+    #[serde(default = "crate::document::schema_one")]
+    pub schema: u32,
+    /// One row per finished epoch.
+    pub epochs: Vec<EpochDocument>,
+    /// Each range test that chose a rate.
+    pub refinds: Vec<RefindDocument>,
+    /// The schedule's name.
+    pub schedule: String,
+    /// How the run ended.
+    #[serde(with = "ended_name")]
+    #[schemars(with = "String")]
+    pub stopped: Ended,
+    /// The settings of the run.
+    pub config: Value,
+    /// Every optimizer step.
+    pub steps: StepsDocument,
+}
+
+/// One epoch of [`HistoryDocument`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EpochDocument {
+    /// From 0.
+    pub epoch: usize,
+    /// The lr of its first step.
+    pub lr_start: f64,
+    /// The lr of its last step.
+    pub lr_end: f64,
+    /// Mean training loss over its steps.
+    pub train_loss: f64,
+    /// Held-out loss after it.
+    pub val_loss: f64,
+    /// Held-out metric after it, under its own key.
+    #[serde(flatten)]
+    pub metric: MetricDocument,
+}
+
+/// One range test of [`HistoryDocument`] and the rate it gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RefindDocument {
+    /// The epoch it ran before.
+    pub epoch: usize,
+    /// The rate taken.
+    pub suggestion: f64,
+    /// The rule whose rate was taken.
+    pub method: Method,
+    /// Optimizer steps trained before it.
+    pub step: usize,
+    /// Its range-test file.
+    pub lr_find: String,
+    /// The refinement's candidates, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<Vec<Candidate>>,
+}
+
+/// Every optimizer step's lr, loss and (when the schedule cycled it) momentum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StepsDocument {
+    /// The lr of every step.
+    pub lr: Vec<f64>,
+    /// The loss of every step.
+    pub loss: Vec<f64>,
+    /// The momentum of every step, when cycled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<Vec<f64>>,
+}
+
+/// [`Ended`] by its name in documents.
+mod ended_name {
+    use super::Ended;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(e: &Ended, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(e.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Ended, D::Error> {
+        let name = String::deserialize(d)?;
+        [
+            Ended::Completed,
+            Ended::Interrupted,
+            Ended::Diverged,
+            Ended::Failed,
+        ]
+        .into_iter()
+        .find(|e| e.name() == name)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown end of a run: {name:?}")))
+    }
+}
+
 /// The file stem of the range test before `epoch` (`lr_find_<epoch>`).
 pub fn range_test_stem(epoch: usize) -> String {
     format!("lr_find_{epoch}")
 }
 
 impl History {
-    /// The JSON document (`history.json`): epochs, re-finds, the schedule's name, how it ended,
-    /// the caller's `config`, and every step's lr and loss.
-    pub fn to_json(&self, schedule: &str, config: Value) -> Value {
-        let mut doc = json!({
-            "epochs": self.epochs.iter().map(|r| {
-                let mut v = json!({
-                    "epoch": r.epoch, "lr_start": r.lr_start, "lr_end": r.lr_end,
-                    "train_loss": r.train_loss, "val_loss": r.val_loss,
-                });
-                v[r.metric.key()] = json!(r.metric.value());
-                v
-            }).collect::<Vec<_>>(),
-            "refinds": self.refinds.iter().map(|r| {
-                let mut v = json!({
-                    "epoch": r.epoch, "suggestion": r.lr, "method": r.method.name(),
-                    "step": r.step, "lr_find": format!("{}.json", range_test_stem(r.epoch)),
-                });
-                if !r.candidates.is_empty() {
-                    v["refine"] = json!(r.candidates);
-                }
-                v
-            }).collect::<Vec<_>>(),
-            "schedule": schedule,
-            "stopped": self.ended.name(),
-            "config": config,
-            "steps": {"lr": self.step_lr, "loss": self.step_loss},
-        });
-        if !self.step_momentum.is_empty() {
-            doc["steps"]["momentum"] = json!(self.step_momentum);
+    /// The document (`history.json`): epochs, re-finds, the schedule's name, how it ended, the
+    /// caller's `config`, and every step's lr and loss.
+    pub fn document(&self, schedule: &str, config: Value) -> HistoryDocument {
+        HistoryDocument {
+            schema: HISTORY_SCHEMA,
+            epochs: self
+                .epochs
+                .iter()
+                .map(|r| EpochDocument {
+                    epoch: r.epoch,
+                    lr_start: r.lr_start,
+                    lr_end: r.lr_end,
+                    train_loss: r.train_loss,
+                    val_loss: r.val_loss,
+                    metric: MetricDocument::of(r.metric),
+                })
+                .collect(),
+            refinds: self
+                .refinds
+                .iter()
+                .map(|r| RefindDocument {
+                    epoch: r.epoch,
+                    suggestion: r.lr,
+                    method: r.method,
+                    step: r.step,
+                    lr_find: format!("{}.json", range_test_stem(r.epoch)),
+                    refine: (!r.candidates.is_empty()).then(|| r.candidates.clone()),
+                })
+                .collect(),
+            schedule: schedule.to_string(),
+            stopped: self.ended,
+            config,
+            steps: StepsDocument {
+                lr: self.step_lr.clone(),
+                loss: self.step_loss.clone(),
+                momentum: (!self.step_momentum.is_empty()).then(|| self.step_momentum.clone()),
+            },
         }
-        doc
+    }
+
+    /// [`History::document`] as JSON.
+    pub fn to_json(&self, schedule: &str, config: Value) -> Value {
+        serde_json::to_value(self.document(schedule, config)).expect("a document is JSON")
     }
 
     /// The epochs as CSV (`history.csv`): `epoch,lr_start,lr_end,train_loss,val_loss,<metric>`.
@@ -191,6 +302,7 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn json_and_csv_name_the_metric() {

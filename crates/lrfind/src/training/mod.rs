@@ -11,7 +11,10 @@ mod history;
 mod refind;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
-pub use history::{range_test_stem, Ended, EpochRow, History, RefindRecord};
+pub use history::{
+    range_test_stem, Ended, EpochDocument, EpochRow, History, HistoryDocument, RefindDocument,
+    RefindRecord, StepsDocument, HISTORY_SCHEMA,
+};
 pub use refind::{PlateauWatch, RefindPolicy};
 
 use crate::metric::HeldOutScore;

@@ -1,0 +1,418 @@
+//! The range-test document as a type: what `lrfind analyze --format json` prints, what
+//! `lr_find.json` holds (the same fields plus the recommendation and the run's settings), what the
+//! Python package's `Analysis.to_json` writes, and what `analyze` and `schedule --from` read back.
+//! One definition for every writer and reader; its JSON Schema is `docs/schema/range-test.json`
+//! ([`RangeTestDocument::json_schema`]), fields in docs/cli.md.
+
+use crate::analysis::{Analysis, NoRecommendation, Outcome};
+use crate::noise::{BatchNoise, Reading};
+use crate::refine::Candidate;
+use crate::stop::StopReason;
+use crate::suggest::Method;
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The version of [`RangeTestDocument`]'s layout, written as `"schema"`; a file without the key
+/// has the layout of version 1.
+pub const RANGE_TEST_SCHEMA: u32 = 1;
+
+/// Version 1, for a file written before documents carried `"schema"`.
+pub(crate) fn schema_one() -> u32 {
+    1
+}
+
+/// A range test's curve, its analysis and — in a finder's own file — its recommendation and the
+/// run that produced it. Only `stopped` and `curve` are required: a file that records a curve and
+/// how its sweep ended reads as one (the analysis fields default to empty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RangeTestDocument {
+    /// The layout's version ([`RANGE_TEST_SCHEMA`]).
+    #[serde(default = "schema_one")]
+    pub schema: u32,
+    /// Points analyzed (after truncation at a non-finite loss).
+    #[serde(default)]
+    pub points: usize,
+    /// How the range test ended.
+    pub stopped: StopReason,
+    /// Points the rules left out at the start.
+    #[serde(default)]
+    pub skip_start: usize,
+    /// Points the rules left out at the end.
+    #[serde(default)]
+    pub skip_end: usize,
+    /// Every rule's outcome, in report order, keyed by the rule's name.
+    #[serde(default)]
+    pub suggestions: IndexMap<Method, OutcomeDocument>,
+    /// The curve the rules read.
+    pub curve: CurveDocument,
+    /// Length of the input before truncation at its first non-finite loss, when that happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_from: Option<usize>,
+    /// The warm-up's batch noise, when a warm-up ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseDocument>,
+    /// What the curve shows beyond that noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading: Option<ReadingDocument>,
+    /// The rate to act on, or why there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommended: Option<Recommended>,
+    /// `high` without warnings, else `low`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// Why the recommendation may not be worth acting on ([`crate::confidence`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<WarningDocument>>,
+    /// The settings that produced the curve (the range test's, and a command's task).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Value>,
+    /// What it ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The rule recommended when none is asked for ([`crate::DEFAULT_METHOD`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_method: Option<Method>,
+    /// How long the range test took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    /// The refinement of the recommended rate, when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<Refinement>,
+}
+
+/// One rule's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OutcomeDocument {
+    /// A single rate.
+    Point {
+        /// The rate.
+        lr: f64,
+        /// The recorded point nearest to it, in the whole curve.
+        index: usize,
+        /// The curve's loss at `lr`.
+        loss: f64,
+        /// The point the rule read.
+        source_index: usize,
+    },
+    /// The cyclical bounds.
+    Bounds {
+        /// Lower bound.
+        base_lr: f64,
+        /// Upper bound.
+        max_lr: f64,
+        /// The point `base_lr` was read from.
+        base_index: usize,
+        /// The point `max_lr` was read from.
+        max_index: usize,
+    },
+    /// Why the rule made no suggestion.
+    Failed {
+        /// The rule's error.
+        error: String,
+    },
+}
+
+/// The curve: rates, the losses the rules read and, in a finder's file, the losses as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CurveDocument {
+    /// Learning rates, increasing.
+    pub lr: Vec<f64>,
+    /// Losses the rules read (smoothed when the test smoothed).
+    pub loss: Vec<f64>,
+    /// Losses as recorded, before smoothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_loss: Option<Vec<f64>>,
+}
+
+/// [`BatchNoise`] with its band.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NoiseDocument {
+    /// Mean raw loss of the warm-up.
+    pub mean: f64,
+    /// Sample standard deviation of its raw losses.
+    pub sd: f64,
+    /// Warm-up steps with a finite loss.
+    pub steps: usize,
+    /// Standard deviation of a recorded loss while the loss does not move.
+    pub spread: f64,
+    /// How far a loss must move to count ([`BatchNoise::band`]).
+    pub band: f64,
+}
+
+/// [`Reading`] as a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ReadingDocument {
+    /// A descent beyond the noise.
+    Descent {
+        /// Where it starts.
+        from: usize,
+        /// Its lowest point.
+        lowest: usize,
+    },
+    /// No descent beyond the noise.
+    Flat {
+        /// Where the loss starts to climb, if it does.
+        rise: Option<usize>,
+    },
+}
+
+/// The rate to act on: `method` and its suggestion, or `method: null` and the `reason`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Recommended {
+    /// The rule whose rate it is; `null` when the curve gives none.
+    pub method: Option<Method>,
+    /// The rate (the refined one when `refined`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    /// The curve's loss at the rule's rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f64>,
+    /// The recorded point nearest to the rule's rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// Why there is no rate ([`NoRecommendation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The curve's rate, when `lr` is a refinement of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_lr: Option<f64>,
+    /// `true` when `lr` came from a refinement ([`RangeTestDocument::refine`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refined: Option<bool>,
+}
+
+impl Recommended {
+    /// The rate of `recommendation`, or why there is none.
+    pub fn of(recommendation: &Result<(Method, crate::Suggestion), NoRecommendation>) -> Self {
+        match recommendation {
+            Ok((m, s)) => Recommended {
+                method: Some(*m),
+                lr: Some(s.lr),
+                loss: Some(s.loss),
+                index: Some(s.index),
+                reason: None,
+                suggested_lr: None,
+                refined: None,
+            },
+            Err(why) => Recommended {
+                method: None,
+                lr: None,
+                loss: None,
+                index: None,
+                reason: Some(why.to_string()),
+                suggested_lr: None,
+                refined: None,
+            },
+        }
+    }
+}
+
+/// How far to trust the recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// No warning.
+    High,
+    /// At least one warning.
+    Low,
+}
+
+/// One [`crate::confidence::Warning`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WarningDocument {
+    /// A stable code (`no_descent`, `too_few_points`, …).
+    pub code: String,
+    /// What was found.
+    pub message: String,
+    /// What to do about it, in settings.
+    pub advice: String,
+}
+
+/// How long a range test took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Timing {
+    /// Points recorded.
+    pub iterations: usize,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// `iterations / seconds`.
+    pub iterations_per_second: f64,
+}
+
+impl Timing {
+    /// `iterations` in `seconds`.
+    pub fn new(iterations: usize, seconds: f64) -> Self {
+        Timing {
+            iterations,
+            seconds,
+            iterations_per_second: iterations as f64 / seconds.max(1e-9),
+        }
+    }
+}
+
+/// A refinement of the recommended rate ([`crate::refine`]): its candidates and the winner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Refinement {
+    /// Epochs each candidate trained.
+    pub epochs: usize,
+    /// Optimizer steps each candidate trained.
+    pub steps: usize,
+    /// The candidates, in rate order.
+    pub candidates: Vec<Candidate>,
+    /// The winner's rate.
+    pub lr: f64,
+}
+
+impl RangeTestDocument {
+    /// The document of `analysis` alone (`lrfind analyze --format json`).
+    pub fn of(analysis: &Analysis) -> Self {
+        let suggestions = analysis
+            .suggestions
+            .iter()
+            .map(|(m, outcome)| {
+                let doc = match outcome {
+                    Outcome::Point(s) => OutcomeDocument::Point {
+                        lr: s.lr,
+                        index: s.index,
+                        loss: s.loss,
+                        source_index: s.source,
+                    },
+                    Outcome::Bounds(b) => OutcomeDocument::Bounds {
+                        base_lr: b.base_lr,
+                        max_lr: b.max_lr,
+                        base_index: b.base_index,
+                        max_index: b.max_index,
+                    },
+                    Outcome::Failed(e) => OutcomeDocument::Failed {
+                        error: e.to_string(),
+                    },
+                };
+                (*m, doc)
+            })
+            .collect();
+        RangeTestDocument {
+            schema: RANGE_TEST_SCHEMA,
+            points: analysis.curve.len(),
+            stopped: analysis.stopped,
+            skip_start: analysis.skip_start,
+            skip_end: analysis.skip_end,
+            suggestions,
+            curve: CurveDocument {
+                lr: analysis.curve.lr.clone(),
+                loss: analysis.curve.loss.clone(),
+                raw_loss: None,
+            },
+            truncated_from: analysis.truncated_from,
+            noise: analysis.noise.as_ref().map(NoiseDocument::of),
+            reading: analysis.reading.map(ReadingDocument::of),
+            recommended: None,
+            confidence: None,
+            warnings: None,
+            config: None,
+            device: None,
+            default_method: None,
+            timing: None,
+            refine: None,
+        }
+    }
+
+    /// [`RangeTestDocument::of`] with the recommendation of `preferred`
+    /// ([`Analysis::recommend`]) and how far to trust it.
+    pub fn recommending(analysis: &Analysis, preferred: Method) -> Self {
+        let warnings = crate::confidence::warnings(analysis);
+        RangeTestDocument {
+            recommended: Some(Recommended::of(&analysis.recommend(preferred))),
+            confidence: Some(if warnings.is_empty() {
+                Confidence::High
+            } else {
+                Confidence::Low
+            }),
+            warnings: Some(
+                warnings
+                    .iter()
+                    .map(|w| WarningDocument {
+                        code: w.code().to_string(),
+                        message: w.to_string(),
+                        advice: w.advice().to_string(),
+                    })
+                    .collect(),
+            ),
+            ..Self::of(analysis)
+        }
+    }
+
+    /// The document with `refinement`: `recommended.lr` becomes the refined rate and
+    /// `recommended.suggested_lr` the curve's.
+    pub fn refined(mut self, refinement: Refinement) -> Self {
+        if let Some(rec) = &mut self.recommended {
+            rec.suggested_lr = rec.lr;
+            rec.lr = Some(refinement.lr);
+            rec.refined = Some(true);
+        }
+        self.refine = Some(refinement);
+        self
+    }
+
+    /// The rate the document recommends, or why it recommends none.
+    pub fn recommended_rate(&self) -> Option<Result<(Method, Option<f64>), String>> {
+        self.recommended.as_ref().map(|r| match r.method {
+            Some(m) => Ok((m, r.lr)),
+            None => Err(r.reason.clone().unwrap_or_else(|| "no reason given".into())),
+        })
+    }
+
+    /// The settings' `num_iter` (`config.num_iter`, or `config.range_test.num_iter`).
+    pub fn num_iter(&self) -> Option<usize> {
+        let config = self.config.as_ref()?;
+        config
+            .get("num_iter")
+            .or_else(|| config.get("range_test")?.get("num_iter"))?
+            .as_u64()
+            .map(|n| n as usize)
+    }
+
+    /// The JSON Schema of the document (what `docs/schema/range-test.json` holds).
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(RangeTestDocument)).expect("a schema is JSON")
+    }
+}
+
+impl NoiseDocument {
+    fn of(noise: &BatchNoise) -> Self {
+        NoiseDocument {
+            mean: noise.mean,
+            sd: noise.sd,
+            steps: noise.steps,
+            spread: noise.spread,
+            band: noise.band(),
+        }
+    }
+}
+
+impl ReadingDocument {
+    fn of(reading: Reading) -> Self {
+        match reading {
+            Reading::Descent { from, lowest } => ReadingDocument::Descent { from, lowest },
+            Reading::Flat { rise } => ReadingDocument::Flat { rise },
+        }
+    }
+}
+
+/// A loss that may be ∞ (a diverged run) as JSON: `null` for any non-finite value, read back as ∞.
+pub(crate) mod infinite_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match x.is_finite() {
+            true => s.serialize_f64(*x),
+            false => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+    }
+}
