@@ -7,9 +7,10 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig};
-use lrfind::training::{Event, History};
-use lrfind::{HeldOutScore, LrChoice, Metric, RefindPolicy, Trainer};
+use lrfind::{HeldOutScore, Metric};
 use lrfind_burn::{seeded, Batches, BurnProbe};
+use lrfind_train::{Event, History};
+use lrfind_train::{LrChoice, RefindPolicy, Trainer};
 
 /// Your model.
 #[derive(Module, Debug)]

@@ -10,7 +10,7 @@
 //! ([`burn::optim::ModuleOptimizer`]), any [`BatchSource`] and a loss closure: one optimizer step
 //! per call at the lr asked for, and an in-memory snapshot of model, optimizer state and data
 //! position that [`lrfind::run`] restores after the test — bit-exactly. [`trainer::fit`] trains
-//! it with lrfind's [`lrfind::Trainer`] (schedules, held-out scoring, re-finds).
+//! it with lrfind's [`lrfind_train::Trainer`] (schedules, held-out scoring, re-finds).
 //!
 //! Datasets and reference models live in `lrfind-zoo`; this crate holds no data.
 //!

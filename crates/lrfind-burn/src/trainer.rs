@@ -7,11 +7,11 @@
 //! #     loss: impl FnMut(&M, &S::Batch) -> Tensor<1>,
 //! #     score: impl FnMut(&M) -> lrfind::HeldOutScore) {
 //! use lrfind::schedule::{OneCycleConfig, ScheduleConfig};
-//! use lrfind::{LrChoice, RefindPolicy, Trainer};
+//! use lrfind_train::{LrChoice, RefindPolicy, Trainer};
 //! let mut trainer = Trainer::new(9, LrChoice::Auto, ScheduleConfig::OneCycle(OneCycleConfig::default()));
 //! trainer.refind = RefindPolicy::Every(3);
 //! let mut probe = lrfind_burn::BurnProbe::new(model, optimizer, batches, loss);
-//! let mut history = lrfind::training::History::default();
+//! let mut history = lrfind_train::History::default();
 //! lrfind_burn::trainer::fit(&trainer, &mut probe, 22, score, &mut (), &mut history).unwrap();
 //! # }
 //! ```
@@ -20,8 +20,9 @@ use crate::optim::ModuleStep;
 use crate::probe::{BurnProbe, ProbeError};
 use burn::module::Module;
 use burn::prelude::*;
-use lrfind::training::{History, TrainError, TrainObserver};
-use lrfind::{BatchSource, HeldOutScore, Trainer};
+use lrfind::{BatchSource, HeldOutScore};
+use lrfind_train::Trainer;
+use lrfind_train::{History, TrainError, TrainObserver};
 
 /// Trains `probe`'s model with `trainer` for its epochs of `steps_per_epoch` optimizer steps,
 /// scoring the model with `score` after each epoch; `history` holds what was recorded, also

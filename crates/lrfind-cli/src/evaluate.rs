@@ -1,7 +1,7 @@
 //! `lrfind evaluate`: how good is each suggestion? Train from the same initial weights at every
 //! rate of a log grid (the oracle) and at every rule's suggestion, and compare final held-out
 //! losses: regret = (loss − best grid loss) / best grid loss. The runs are
-//! [`lrfind_zoo::evaluation`]'s, the statistics [`lrfind::regret`]'s.
+//! [`lrfind_zoo::evaluation`]'s, the statistics [`lrfind_train::regret`]'s.
 
 use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::flags::{Format, RangeArgs, SuggestArgs};
@@ -10,8 +10,8 @@ use crate::report;
 use crate::settings::{self, EvaluateConfig, RangeSettings};
 use anyhow::Result;
 use clap::Parser;
-use lrfind::regret::{self, Evaluation};
 use lrfind::Smoothing;
+use lrfind_train::regret::{self, Evaluation};
 use lrfind_zoo::evaluation::{self, EvalSchedule, EvaluationError, EvaluationPlan};
 use lrfind_zoo::{HeldOut, TaskSpec};
 use std::path::PathBuf;

@@ -6,7 +6,7 @@ use crate::settings::{self, RunFingerprint};
 use crate::train::Args;
 use anyhow::Result;
 use lrfind::schedule::ScheduleConfig;
-use lrfind::training::Checkpoint;
+use lrfind_train::Checkpoint;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -6,7 +6,7 @@ use crate::flags::{first_kind, parse_with_schedule, SeriesFormat};
 use anyhow::{Context, Result};
 use clap::Parser;
 use lrfind::document::{OutcomeDocument, ReadingDocument};
-use lrfind::schedule::{self as sched, FoundRates, ScheduleConfig, ScheduleKind};
+use lrfind::schedule::{self as sched, FoundRates, ScheduleConfig, ScheduleKind, TakeRates};
 use lrfind::{Method, RangeTestDocument};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

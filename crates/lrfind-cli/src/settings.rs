@@ -5,7 +5,7 @@
 use crate::flags::{RangeArgs, SuggestArgs};
 use crate::train::Args as TrainArgs;
 use lrfind::schedule::ScheduleConfig;
-use lrfind::LrChoice;
+use lrfind_train::LrChoice;
 use lrfind_zoo::{TaskSettings, TaskSpec};
 use serde::Serialize;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! `lrfind train`: train with the found rate and a schedule, re-running the range test from the
 //! current weights when asked. The loop and the re-find policy are the library's
-//! ([`lrfind::Trainer`]); this file parses flags, shows progress and writes the files.
+//! ([`lrfind_train::Trainer`]); this file parses flags, shows progress and writes the files.
 
 use crate::exit::{bad_input, bad_setting};
 use crate::flags::{kind_after, parse_with_schedule, Format, RangeArgs, SuggestArgs};
@@ -16,8 +16,9 @@ use indicatif::ProgressBar;
 use lrfind::metric::MetricDocument;
 use lrfind::refine::Refine;
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
-use lrfind::training::{Checkpoint, Event, Halt, History, TrainError};
-use lrfind::{LrChoice, Method, RefindPolicy, Smoothing, Trainer};
+use lrfind::{Method, Smoothing};
+use lrfind_train::{Checkpoint, Event, Halt, History, TrainError};
+use lrfind_train::{LrChoice, RefindPolicy, Trainer};
 use lrfind_zoo::workbench::Checkpointing;
 use lrfind_zoo::{HeldOut, TaskSpec};
 use serde_json::Value;
@@ -67,7 +68,7 @@ pub struct Args {
     pub no_cycle_momentum: bool,
     /// Warm-up steps of every re-find after the first range test (see `find --warmup`): they
     /// measure the batch noise, and the re-find's curve is read beyond it (0: fastai's curve).
-    #[arg(long, default_value_t = lrfind::training::DEFAULT_REFIND_WARMUP)]
+    #[arg(long, default_value_t = lrfind_train::DEFAULT_REFIND_WARMUP)]
     pub refind_warmup: usize,
     /// Refine the range test's rate before training (`--lr auto`): K candidates a factor 2
     /// apart around it (5: ¼…4×) each train a fifth of the run under the schedule from the same

@@ -8,7 +8,7 @@ use crate::settings::{self, RefindConfig};
 use crate::train::Args;
 use indicatif::ProgressBar;
 use lrfind::noise::Reading;
-use lrfind::training::{range_test_stem, Event, Halt, History, TrainError};
+use lrfind_train::{range_test_stem, Event, Halt, History, TrainError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 

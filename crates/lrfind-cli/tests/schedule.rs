@@ -26,9 +26,14 @@ fn close(case: &str, got: &[Value], want: &[Value]) {
 
 #[test]
 fn every_fixture_matches_pytorch_through_the_cli() {
-    let cases: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("schedules.json")).unwrap())
-            .unwrap();
+    let cases: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../lrfind-schedule/tests/data/schedules.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     for case in &cases {
         let name = case["name"].as_str().unwrap();

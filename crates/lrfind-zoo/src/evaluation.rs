@@ -1,19 +1,18 @@
 //! One seed of `lrfind evaluate`: from the same initial weights, train at every rate of a grid
 //! (the oracle) and at every rule's suggestion, and keep each run's final held-out loss. The
-//! statistics over seeds (mean, best, regret) are [`lrfind::regret`]'s.
+//! statistics over seeds (mean, best, regret) are [`lrfind_train::regret`]'s.
 
 use crate::task::{held_out_score, Task};
 use burn::module::Module;
 use lrfind::refine::{self, Candidate, Refine};
-use lrfind::regret::{Outcome, SeedRuns};
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
-use lrfind::training::{Event, Halt, History};
-use lrfind::{
-    analyze, AnalyzeError, AnalyzeOptions, LrChoice, Method, RangeTestConfig, RunError, Trainer,
-};
+use lrfind::{analyze, AnalyzeError, AnalyzeOptions, Method, RangeTestConfig, RunError};
 use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::Batches;
+use lrfind_train::regret::{Outcome, SeedRuns};
+use lrfind_train::{Event, Halt, History};
+use lrfind_train::{LrChoice, Trainer};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 /// has the layout of version 1.
 pub const RANGE_TEST_SCHEMA: u32 = 1;
 
-/// Version 1, for a file written before documents carried `"schema"`.
-pub(crate) fn schema_one() -> u32 {
+/// Version 1, for a file written before documents carried `"schema"` (serde's `default` of every
+/// document's `schema` field).
+pub fn schema_one() -> u32 {
     1
 }
 
@@ -401,10 +402,12 @@ impl ReadingDocument {
     }
 }
 
-/// A loss that may be ∞ (a diverged run) as JSON: `null` for any non-finite value, read back as ∞.
-pub(crate) mod infinite_as_null {
+/// A loss that may be ∞ (a diverged run) as JSON: `null` for any non-finite value, read back as ∞
+/// (serde's `with` for such a field).
+pub mod infinite_as_null {
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// ∞ and NaN as `null`, a finite value as itself.
     pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
         match x.is_finite() {
             true => s.serialize_f64(*x),
@@ -412,6 +415,7 @@ pub(crate) mod infinite_as_null {
         }
     }
 
+    /// `null` as ∞, a number as itself.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
     }

@@ -33,6 +33,7 @@ pub mod batch_source;
 pub mod confidence;
 pub mod curve;
 pub mod document;
+pub mod found;
 pub mod metric;
 pub mod noise;
 #[cfg(feature = "plot")]
@@ -41,14 +42,11 @@ pub mod probe;
 pub mod ramp;
 pub mod range_test;
 pub mod refine;
-pub mod regret;
-pub mod schedule;
 pub mod smooth;
 pub mod stop;
 pub mod suggest;
 pub mod text_plot;
 pub mod tracker;
-pub mod training;
 
 pub use analysis::{
     analyze, analyze_result, default_skip, Analysis, AnalyzeError, AnalyzeOptions,
@@ -60,11 +58,17 @@ pub use document::{RangeTestDocument, Recommended, RANGE_TEST_SCHEMA};
 pub use metric::{HeldOutScore, Metric};
 pub use probe::{run, Observer, Probe, Progress, RunError};
 pub use ramp::Ramp;
+
+/// Learning-rate schedules with PyTorch's numbers (the `lrfind-schedule` crate), and the bridge
+/// from a range test's rates to a schedule's settings ([`found`]).
+pub mod schedule {
+    pub use crate::found::{FoundRates, MissingRate, RateUse, TakeRates};
+    pub use lrfind_schedule::*;
+}
 pub use range_test::{ConfigError, RangeTest, RangeTestConfig, RangeTestResult};
 pub use smooth::Smoothing;
 pub use stop::StopReason;
 pub use suggest::{Bounds, Method, SuggestError, Suggestion};
-pub use training::{LrChoice, RefindPolicy, Trainer};
 
 /// The suggestion lrfind recommends by default (see docs/evaluation.md for the evidence behind it).
 pub const DEFAULT_METHOD: Method = Method::Consensus;

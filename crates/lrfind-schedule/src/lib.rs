@@ -5,6 +5,20 @@
 //! recursively (its "chainable" form) we do the same, so the floating-point results agree to the
 //! last bits rather than merely in theory. Constructors validate and return [`ScheduleError`];
 //! defaults equal PyTorch's (`torch.optim.lr_scheduler`, 2.x).
+//!
+//! This crate has no deep-learning framework: burn's `LrScheduler` bridge is in `lrfind-burn`,
+//! and a finder's rates become a schedule's through `lrfind::schedule::TakeRates`.
+//!
+//! ```
+//! use lrfind_schedule::{sequence, OneCycle, Schedule};
+//! let mut one_cycle = OneCycle::new(0.1, 100, Default::default()).unwrap();
+//! assert!((one_cycle.lr() - 0.1 / 25.0).abs() < 1e-15); // starts at max_lr / div_factor
+//! let (lrs, momenta) = sequence(&mut one_cycle, 100, None).unwrap();
+//! assert_eq!(lrs.len(), 100);
+//! assert!(momenta.is_some()); // one-cycle cycles momentum, as PyTorch's OneCycleLR
+//! ```
+
+#![warn(missing_docs)]
 
 mod compose;
 mod config;
@@ -21,7 +35,7 @@ mod polynomial;
 mod step;
 
 pub use compose::{Chained, Sequential};
-pub use config::{FoundRates, MissingRate, RateUse, ScheduleConfig, ScheduleKind};
+pub use config::{ScheduleConfig, ScheduleKind};
 pub use constant::Constant;
 pub use constant::ConstantConfig;
 pub use cosine::CosineAnnealing;

@@ -103,7 +103,7 @@ impl LinearConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn ramps_from_start_to_end_factor() {

@@ -68,7 +68,7 @@ impl MultiStepConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn decays_at_each_milestone_and_twice_at_a_repeated_one() {

@@ -3,8 +3,9 @@
 //! and interruption.
 
 use lrfind::schedule::{ConstantConfig, PlateauConfig, ScheduleConfig};
-use lrfind::training::{Ended, Event, Halt, History, TrainError};
-use lrfind::{HeldOutScore, LrChoice, Metric, Probe, RefindPolicy, Trainer};
+use lrfind::{HeldOutScore, Metric, Probe};
+use lrfind_train::{Ended, Event, Halt, History, TrainError};
+use lrfind_train::{LrChoice, RefindPolicy, Trainer};
 use std::convert::Infallible;
 
 struct Quadratic {
@@ -175,7 +176,10 @@ impl Probe for WithMomentum {
 
 /// PyTorch's recorded sequence `name` (lr and momentum per step) from the test data.
 fn pytorch(name: &str) -> (Vec<f64>, Vec<f64>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/schedules.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../lrfind-schedule/tests/data/schedules.json"
+    );
     let cases: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let case = cases
@@ -274,7 +278,7 @@ fn momentum_per_step_is_pytorchs_for_one_cycle_and_cyclic() {
 /// Runs `trainer` from w = 0, stopping it (as Ctrl-C or a crash would) at `stop_at` (epoch,
 /// step), then resumes from the last checkpoint in a fresh probe; returns the resumed history.
 fn interrupted_and_resumed(trainer: &Trainer, steps: usize, stop_at: (usize, usize)) -> History {
-    use lrfind::training::TrainState;
+    use lrfind_train::TrainState;
     let mut probe = Quadratic { w: 0.0 };
     let mut saved: Vec<(f64, TrainState)> = Vec::new();
     let mut save = |p: &Quadratic, s: &TrainState| {
@@ -352,7 +356,7 @@ fn a_resumed_run_ends_exactly_where_the_uninterrupted_one_ends() {
 
 #[test]
 fn a_train_state_survives_json() {
-    use lrfind::training::TrainState;
+    use lrfind_train::TrainState;
     let mut trainer = Trainer::new(3, LrChoice::Auto, constant());
     trainer.refind = RefindPolicy::OnPlateau { patience: 1 };
     trainer.range_test.end_lr = 1.0;

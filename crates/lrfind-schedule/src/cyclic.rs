@@ -217,7 +217,7 @@ impl CyclicConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn triangular2_halves_the_amplitude_each_cycle() {

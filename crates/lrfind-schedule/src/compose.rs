@@ -95,7 +95,7 @@ impl Schedule for Chained {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::{sequence, CosineAnnealing, Exponential, LinearWarmup, StepDecay};
+    use crate::{sequence, CosineAnnealing, Exponential, LinearWarmup, StepDecay};
 
     #[test]
     fn warmup_then_cosine() {

@@ -76,7 +76,7 @@ impl CosineConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn reaches_eta_min_at_t_max_and_climbs_back() {

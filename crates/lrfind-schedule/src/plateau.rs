@@ -210,7 +210,7 @@ impl PlateauConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn cooldown_suspends_counting_after_a_reduction() {

@@ -15,7 +15,7 @@ pub struct Case {
 }
 
 pub fn all() -> Vec<Case> {
-    let path = crate::suggest::fixtures::dir().join("schedules.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/schedules.json");
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 

@@ -75,7 +75,7 @@ impl PolynomialConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn reaches_zero_at_total_iters_and_stays() {

@@ -84,7 +84,7 @@ impl CosineRestartsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn restarts_at_t0_then_at_doubled_periods() {

@@ -1,9 +1,9 @@
 //! What a training run recorded: one row per epoch, every optimizer step's lr and loss, each
 //! range test's choice, and how the run ended — as JSON and CSV.
 
-use crate::metric::{Metric, MetricDocument};
-use crate::refine::Candidate;
-use crate::Method;
+use lrfind::metric::{Metric, MetricDocument};
+use lrfind::refine::Candidate;
+use lrfind::Method;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -93,7 +93,7 @@ pub const HISTORY_SCHEMA: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HistoryDocument {
     /// The layout's version ([`HISTORY_SCHEMA`]).
-    #[serde(default = "crate::document::schema_one")]
+    #[serde(default = "lrfind::document::schema_one")]
     pub schema: u32,
     /// One row per finished epoch.
     pub epochs: Vec<EpochDocument>,

@@ -75,7 +75,7 @@ impl StepConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn decays_at_multiples_of_step_size() {

@@ -250,7 +250,7 @@ impl OneCycleConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::sequence;
+    use crate::sequence;
 
     #[test]
     fn peaks_at_pct_start_and_ends_at_the_minimum() {

@@ -79,7 +79,7 @@ impl Checkpoint {
         body.push(b'\n');
         body.extend_from_slice(&self.model);
         body.extend_from_slice(&self.optimizer);
-        crate::atomic::write(path, |w| {
+        lrfind::atomic::write(path, |w| {
             writeln!(w, "{MAGIC} {VERSION} {:016x}", fnv1a(&body))?;
             w.write_all(&body)
         })
@@ -207,8 +207,8 @@ fn inconsistency(state: &TrainState, config: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::{ConstantConfig, ScheduleConfig};
-    use crate::training::{History, PlateauWatch, RunningSchedule};
+    use crate::{History, PlateauWatch, RunningSchedule};
+    use lrfind::schedule::{ConstantConfig, ScheduleConfig};
     use serde_json::json;
 
     fn checkpoint() -> Checkpoint {
@@ -276,9 +276,9 @@ mod tests {
         c.state.schedule.start = 4;
         assert!(reason(&c).contains("schedule starts at step 4"));
         let mut c = checkpoint();
-        c.state.history.refinds = vec![crate::training::RefindRecord {
+        c.state.history.refinds = vec![crate::RefindRecord {
             epoch: 3,
-            method: crate::Method::Consensus,
+            method: lrfind::Method::Consensus,
             lr: 0.1,
             step: 0,
             candidates: Vec::new(),

@@ -5,10 +5,25 @@
 //! [`Trainer::fit`] drives any [`Probe`], so it trains burn, candle or any other framework's
 //! model; what it does is reported to a [`TrainObserver`] (progress, tables, files), which can
 //! also interrupt it.
+//!
+//! Also here: the re-find policy ([`RefindPolicy`], with the warm-up a re-find from trained weights
+//! takes), checkpoints a run resumes from ([`Checkpoint`]), what a run recorded ([`History`], written
+//! as [`HistoryDocument`]), and the statistics that score a rate against a grid search ([`regret`]).
+//!
+//! ```
+//! use lrfind_train::regret::{best_point, log_grid};
+//! let grid = log_grid(1e-4, 1e-1, 4); // 1e-4, 1e-3, 1e-2, 1e-1
+//! assert!((grid[1] / 1e-3 - 1.0).abs() < 1e-12);
+//! let mean_loss = [0.9, 0.4, 0.3, f64::INFINITY]; // a grid's held-out losses; the last diverged
+//! assert_eq!(best_point(&mean_loss), Some((2, 0.3)));
+//! ```
+
+#![warn(missing_docs)]
 
 mod checkpoint;
 mod history;
 mod refind;
+pub mod regret;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use history::{
@@ -17,10 +32,12 @@ pub use history::{
 };
 pub use refind::{PlateauWatch, RefindPolicy};
 
-use crate::metric::HeldOutScore;
-use crate::refine::{self, Candidate, Refine};
-use crate::schedule::{FoundRates, MissingRate, RateUse, Schedule, ScheduleConfig, ScheduleError};
-use crate::{
+use lrfind::metric::HeldOutScore;
+use lrfind::refine::{self, Candidate, Refine};
+use lrfind::schedule::{
+    FoundRates, MissingRate, RateUse, Schedule, ScheduleConfig, ScheduleError, TakeRates,
+};
+use lrfind::{
     analyze_result, Analysis, AnalyzeError, AnalyzeOptions, Method, Probe, Progress,
     RangeTestConfig, RangeTestResult, RunError, StopReason,
 };
@@ -56,7 +73,7 @@ pub struct Trainer {
     pub range_test: RangeTestConfig,
     /// Warm-up steps of the re-finds after the first range test (see [`RangeTestConfig::warmup`];
     /// [`DEFAULT_REFIND_WARMUP`]): they start the smoothing settled and measure the batch noise
-    /// the re-find's curve is read against ([`crate::noise`]).
+    /// the re-find's curve is read against ([`lrfind::noise`]).
     pub refind_warmup: usize,
     /// How a range test's curve is read.
     pub analysis: AnalyzeOptions,
@@ -66,7 +83,7 @@ pub struct Trainer {
     /// cycles it (one-cycle, cyclic) and the probe's optimizer has one ([`Probe::set_momentum`]).
     pub cycle_momentum: bool,
     /// After the range test before training (and each re-find with [`Refine::refinds`]), refine
-    /// its suggestion ([`crate::refine`]): from the same state, each candidate rate trains its
+    /// its suggestion ([`lrfind::refine`]): from the same state, each candidate rate trains its
     /// share of the remaining steps under the schedule, is scored on the held-out data, and the
     /// state is restored; the lowest held-out loss gives the rate. Not for cyclic schedules (they
     /// take the bounds).
@@ -377,7 +394,7 @@ impl Trainer {
             range_test: RangeTestConfig::default(),
             refind_warmup: DEFAULT_REFIND_WARMUP,
             analysis: AnalyzeOptions::default(),
-            method: crate::DEFAULT_METHOD,
+            method: lrfind::DEFAULT_METHOD,
             cycle_momentum: true,
             refine: None,
         }
@@ -613,7 +630,7 @@ impl Trainer {
                 ControlFlow::Break(())
             }
         };
-        let result = match crate::run(probe, config, &mut on_step) {
+        let result = match lrfind::run(probe, config, &mut on_step) {
             Ok(r) => r,
             Err(RunError::Step {
                 iteration,

@@ -5,9 +5,9 @@
 //! its spread the standard deviation of log10(lr) in decades. [`Evaluation`] gathers a whole
 //! evaluation from each seed's runs ([`SeedRuns`]) and writes it as JSON or a table.
 
-use crate::metric::MetricDocument;
-use crate::{Method, Metric};
 use indexmap::IndexMap;
+use lrfind::metric::MetricDocument;
+use lrfind::{Method, Metric};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -153,7 +153,7 @@ pub const EVALUATION_SCHEMA: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EvaluationDocument {
     /// The layout's version ([`EVALUATION_SCHEMA`]).
-    #[serde(default = "crate::document::schema_one")]
+    #[serde(default = "lrfind::document::schema_one")]
     pub schema: u32,
     /// One point per grid rate.
     pub grid: Vec<GridPointDocument>,
@@ -179,7 +179,7 @@ pub struct GridPointDocument {
     /// The rate.
     pub lr: f64,
     /// Mean final held-out loss.
-    #[serde(with = "crate::document::infinite_as_null")]
+    #[serde(with = "lrfind::document::infinite_as_null")]
     #[schemars(with = "Option<f64>")]
     pub val_loss: f64,
     /// Mean held-out metric over the runs that did not diverge.
@@ -204,11 +204,11 @@ pub struct RuleDocument {
     /// Standard deviation of log10(lr) over seeds.
     pub lr_spread_decades: f64,
     /// Mean final held-out loss (`null`: a seed diverged).
-    #[serde(with = "crate::document::infinite_as_null")]
+    #[serde(with = "lrfind::document::infinite_as_null")]
     #[schemars(with = "Option<f64>")]
     pub val_loss: f64,
     /// (loss − best) / best (`null`: a seed diverged).
-    #[serde(with = "crate::document::infinite_as_null")]
+    #[serde(with = "lrfind::document::infinite_as_null")]
     #[schemars(with = "Option<f64>")]
     pub regret: f64,
     /// Seeds it suggested on.

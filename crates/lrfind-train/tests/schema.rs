@@ -1,9 +1,9 @@
 //! The published schema is the one the document type generates, and a real document reads back
 //! as written.
 
-use lrfind::regret::EvaluationDocument;
-use lrfind::training::HistoryDocument;
 use lrfind::{analyze, Curve, Method, RangeTestDocument, RANGE_TEST_SCHEMA};
+use lrfind_train::regret::EvaluationDocument;
+use lrfind_train::HistoryDocument;
 use std::path::Path;
 
 /// Every published schema is the one its document type generates; `LRFIND_BLESS=1` rewrites them.
@@ -29,7 +29,7 @@ fn the_published_schemas_are_the_documents() {
         let published = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             published == generated,
-            "{} is not its document's schema; `LRFIND_BLESS=1 cargo test -p lrfind --test schema` rewrites it",
+            "{} is not its document's schema; `LRFIND_BLESS=1 cargo test -p lrfind-train --test schema` rewrites it",
             path.display()
         );
     }
@@ -43,7 +43,7 @@ fn json_schema<T: schemars::JsonSchema>() -> serde_json::Value {
 fn a_document_reads_back_as_written() {
     let curve = Curve::read_path(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/suggest/digits_mlp_adam_s0/curve.csv"),
+            .join("../lrfind/tests/data/suggest/digits_mlp_adam_s0/curve.csv"),
     )
     .unwrap();
     let analysis = analyze(&curve, &Default::default()).unwrap();
