@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(s) = analysis.suggestion(Method::Valley) {
         println!("valley suggests lr = {:.3e}", s.lr);
     }
-    lrfind::plot::plot_analysis(
+    lrfind_plot::plot_analysis(
         &analysis,
         5,
         "custom model",

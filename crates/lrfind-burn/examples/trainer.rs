@@ -89,7 +89,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut trainer = Trainer::new(9, LrChoice::Auto, schedule);
     trainer.refind = RefindPolicy::Every(3);
     let mut probe = BurnProbe::new(model, optimizer, Batches::from_batches(train), loss);
-    let mut history = History::default();
     let mut report = |event: Event<'_>| {
         match event {
             Event::Refound { epoch, used, .. } => println!("epoch {epoch}: range test → {used}"),
@@ -98,14 +97,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok(())
     };
-    lrfind_burn::trainer::fit(
-        &trainer,
-        &mut probe,
-        steps_per_epoch,
-        score,
-        &mut report,
-        &mut history,
-    )?;
+    let history =
+        lrfind_burn::trainer::fit(&trainer, &mut probe, steps_per_epoch, score, &mut report)
+            .completed()?;
     let last = history.epochs.last().expect("9 epochs");
     println!(
         "held-out loss {:.4}, accuracy {}",

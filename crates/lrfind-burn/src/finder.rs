@@ -245,8 +245,8 @@ impl LrFound {
 
     /// Writes the curve with every suggestion marked to `path` (.png or .svg).
     #[cfg(feature = "plot")]
-    pub fn plot(&self, title: &str, path: &std::path::Path) -> Result<(), lrfind::plot::PlotError> {
-        lrfind::plot::plot_recommending(&self.analysis, self.method, self.sma_window, title, path)
+    pub fn plot(&self, title: &str, path: &std::path::Path) -> Result<(), lrfind_plot::PlotError> {
+        lrfind_plot::plot_recommending(&self.analysis, self.method, self.sma_window, title, path)
     }
 }
 

@@ -11,8 +11,9 @@
 //! let mut trainer = Trainer::new(9, LrChoice::Auto, ScheduleConfig::OneCycle(OneCycleConfig::default()));
 //! trainer.refind = RefindPolicy::Every(3);
 //! let mut probe = lrfind_burn::BurnProbe::new(model, optimizer, batches, loss);
-//! let mut history = lrfind_train::History::default();
-//! lrfind_burn::trainer::fit(&trainer, &mut probe, 22, score, &mut (), &mut history).unwrap();
+//! let history = lrfind_burn::trainer::fit(&trainer, &mut probe, 22, score, &mut ())
+//!     .completed()
+//!     .unwrap();
 //! # }
 //! ```
 
@@ -22,31 +23,29 @@ use burn::module::Module;
 use burn::prelude::*;
 use lrfind::{BatchSource, HeldOutScore};
 use lrfind_train::Trainer;
-use lrfind_train::{History, TrainError, TrainObserver};
+use lrfind_train::{Outcome, TrainObserver};
 
 /// Trains `probe`'s model with `trainer` for its epochs of `steps_per_epoch` optimizer steps,
-/// scoring the model with `score` after each epoch; `history` holds what was recorded, also
-/// when an error stops the run. The trained model is `probe.model()` afterwards.
-pub fn fit<M, S, F, O, Opt>(
+/// scoring the model with `score` after each epoch and reporting to `observer`; the outcome holds
+/// what was recorded, also when an error stopped the run. The trained model is `probe.model()`
+/// afterwards.
+pub fn fit<M, S, F, Opt>(
     trainer: &Trainer,
     probe: &mut BurnProbe<M, S, F, Opt>,
     steps_per_epoch: usize,
     mut score: impl FnMut(&M) -> HeldOutScore,
-    observer: &mut O,
-    history: &mut History,
-) -> Result<(), TrainError<ProbeError<S::Error>>>
+    observer: &mut dyn TrainObserver,
+) -> Outcome<ProbeError<S::Error>>
 where
     M: Module + Clone,
     S: BatchSource,
     F: FnMut(&M, &S::Batch) -> Tensor<1>,
-    O: TrainObserver + ?Sized,
     Opt: ModuleStep,
 {
-    trainer.fit(
-        probe,
-        steps_per_epoch,
-        |p: &BurnProbe<M, S, F, Opt>| p.model().map(&mut score),
-        observer,
-        history,
-    )
+    trainer
+        .training(steps_per_epoch, |p: &BurnProbe<M, S, F, Opt>| {
+            p.model().map(&mut score)
+        })
+        .observe(observer)
+        .run(probe)
 }

@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "candle_lr_find.png".into());
     let title = "LR range test: candle MLP on digits";
-    lrfind::plot::plot_analysis(&analysis, 5, title, Path::new(&plot))?;
+    lrfind_plot::plot_analysis(&analysis, 5, title, Path::new(&plot))?;
     println!(
         "{} points ({}); wrote {plot}",
         result.curve.len(),

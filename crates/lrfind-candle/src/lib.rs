@@ -36,15 +36,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+//!
+//! [`Scheduled`] puts lrfind's schedules (PyTorch's numbers, momentum included) on a candle
+//! optimizer: candle has no schedulers of its own.
+
 #![warn(missing_docs)]
 
 mod batches;
 mod mlp;
 mod optim;
 mod probe;
+mod scheduler;
 
 pub use batches::CandleBatches;
 pub use candle_core::Var;
 pub use mlp::Mlp;
-pub use optim::{AdamW, AdamWState, OptimizerState};
+pub use optim::{AdamW, AdamWState, CycleMomentum, OptimizerState};
 pub use probe::{CandleProbe, ProbeError};
+pub use scheduler::Scheduled;

@@ -122,6 +122,27 @@ impl Optimizer for AdamW {
     }
 }
 
+/// An optimizer whose momentum a schedule can set each step (PyTorch's `cycle_momentum`: β₁ of
+/// Adam-type optimizers, `momentum` of SGD), as [`crate::Scheduled`] does for one-cycle and cyclic.
+pub trait CycleMomentum {
+    /// Sets the momentum; `false` when the optimizer has none (it is then left as it is).
+    fn set_momentum(&mut self, momentum: f64) -> bool;
+}
+
+impl CycleMomentum for AdamW {
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        self.params.beta1 = momentum;
+        true
+    }
+}
+
+/// candle's SGD has no momentum.
+impl CycleMomentum for candle_nn::SGD {
+    fn set_momentum(&mut self, _: f64) -> bool {
+        false
+    }
+}
+
 impl OptimizerState for AdamW {
     type State = AdamWState;
 

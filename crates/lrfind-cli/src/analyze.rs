@@ -42,7 +42,7 @@ pub struct Args {
 /// Analyses the curve, prints the table (or JSON) and draws the plot if asked.
 pub fn analyze_curve(args: Args) -> Result<()> {
     if let Some(plot) = &args.plot {
-        lrfind::plot::Format::of(plot).map_err(bad_input)?;
+        lrfind_plot::Format::of(plot).map_err(bad_input)?;
         if let Some(dir) = plot
             .parent()
             .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
@@ -85,7 +85,7 @@ pub fn analyze_curve(args: Args) -> Result<()> {
     }
     if let Some(plot) = &args.plot {
         let title = format!("LR range test: {}", args.file.display());
-        lrfind::plot::plot_analysis(&analysis, options.sma_window, &title, plot)?;
+        lrfind_plot::plot_analysis(&analysis, options.sma_window, &title, plot)?;
     }
     if args.format == Format::Json {
         crate::output::emit(&format!(

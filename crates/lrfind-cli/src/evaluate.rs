@@ -147,7 +147,7 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         args.task
     );
     let path = args.out.join("evaluate.png");
-    lrfind::plot::plot_evaluation(&title, &eval.grid, &eval.grid_loss, &marks, &levels, &path)?;
+    lrfind_plot::plot_evaluation(&title, &eval.grid, &eval.grid_loss, &marks, &levels, &path)?;
     if interrupted {
         return Err(anyhow::Error::new(Interrupted).context(format!(
             "evaluate: {} of {} seeds had finished; their evaluation is in {}",

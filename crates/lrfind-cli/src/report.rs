@@ -126,7 +126,7 @@ pub fn write_range_test(
     write_atomic(&out.join(format!("{stem}.csv")), |w| {
         result.curve.write_csv(w)
     })?;
-    lrfind::plot::plot_recommending(
+    lrfind_plot::plot_recommending(
         analysis,
         method,
         sma_window,

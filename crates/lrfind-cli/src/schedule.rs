@@ -165,7 +165,7 @@ pub fn print_schedule(mut args: Args, mut config: ScheduleConfig) -> Result<()> 
         sched::sequence(schedule.as_mut(), args.steps, metrics.as_deref()).map_err(bad_input)?;
     let kind = args.kind.name();
     if let Some(plot) = &args.plot {
-        lrfind::plot::plot_schedule(&format!("{kind} schedule"), &lrs, moms.as_deref(), plot)
+        lrfind_plot::plot_schedule(&format!("{kind} schedule"), &lrs, moms.as_deref(), plot)
             .map_err(bad_input)?;
     }
     let text = match args.format {

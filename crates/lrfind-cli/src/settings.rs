@@ -38,6 +38,11 @@ impl RangeSettings {
             warmup: range.warmup,
         }
     }
+
+    /// The same with `warmup` steps (a re-find's: [`lrfind_train::Trainer::range_test_before`]).
+    pub fn with_warmup(self, warmup: usize) -> Self {
+        RangeSettings { warmup, ..self }
+    }
 }
 
 /// The rules' settings (`--methods` … `--lightning-skip-end`).

@@ -7,7 +7,6 @@ use crate::flags::{kind_after, parse_with_schedule, Format, RangeArgs, SuggestAr
 use crate::output::{emit, write_atomic};
 use crate::report;
 use crate::resume;
-use crate::settings::RangeSettings;
 use crate::train_report::{failure, Show};
 use anyhow::Result;
 use burn::prelude::*;
@@ -166,15 +165,6 @@ impl Args {
             lr => lr,
         }
     }
-
-    /// The range test's settings as written for the test before `epoch`.
-    pub fn range_settings(&self, epoch: usize) -> RangeSettings {
-        let mut range = self.range.clone();
-        if epoch > 0 {
-            range.warmup = self.refind_warmup;
-        }
-        RangeSettings::of(&range)
-    }
 }
 
 /// `--eval-only --format json`: the held-out loss and metric.
@@ -217,9 +207,9 @@ fn write_history(args: &Args, history: &History) -> Result<Value> {
         writeln!(w)
     })?;
     write_atomic(&args.out.join("history.csv"), |w| history.write_csv(w))?;
-    lrfind::plot::plot_training(
+    lrfind_plot::plot_training(
         &format!("Training: {} ({})", args.task, args.schedule.name()),
-        lrfind::plot::TrainingPlot {
+        lrfind_plot::TrainingPlot {
             loss: &history.step_loss,
             lr: &history.step_lr,
             val_loss: &history.val_points(),
@@ -263,12 +253,12 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
     let trainer = args.trainer(schedule);
     let mut show = Show {
         args: &args,
+        trainer: &trainer,
         stop: &stop,
         bar: ProgressBar::hidden(),
         started: Instant::now(),
         header_shown: false,
     };
-    let mut history = History::default();
     let mut observer = |e: Event<'_>| show.on(e);
     let file = resume::path(&args.out);
     let mut save = |c: &Checkpoint| {
@@ -281,9 +271,8 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         config,
         save: &mut save,
     };
-    let error = bench
-        .train(&trainer, &mut observer, &mut history, Some(checkpointing))
-        .err();
+    let outcome = bench.train(&trainer, &mut observer, Some(checkpointing));
+    let (history, error) = (outcome.history, outcome.result.err());
     show.bar.finish_and_clear();
     if let Some(TrainError::Schedule(e)) = &error {
         if history.step_lr.is_empty() && history.refinds.is_empty() {

@@ -4,17 +4,19 @@
 use crate::exit::{bad_input, Interrupted};
 use crate::flags::Format;
 use crate::report::{self, RangeTestRecord};
-use crate::settings::{self, RefindConfig};
+use crate::settings::{self, RangeSettings, RefindConfig};
 use crate::train::Args;
 use indicatif::ProgressBar;
 use lrfind::noise::Reading;
-use lrfind_train::{range_test_stem, Event, Halt, History, TrainError};
+use lrfind_train::{range_test_stem, Event, Halt, History, TrainError, Trainer};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// What the command shows and writes while the trainer runs.
 pub struct Show<'a> {
     pub args: &'a Args,
+    /// The run's trainer (the settings each range test ran with).
+    pub trainer: &'a Trainer,
     pub stop: &'a AtomicBool,
     pub bar: ProgressBar,
     pub started: Instant,
@@ -70,7 +72,8 @@ impl Show<'_> {
                 }
                 let config = settings::to_value(RefindConfig {
                     task: args.task.settings(),
-                    range_test: args.range_settings(epoch),
+                    range_test: RangeSettings::of(&args.range)
+                        .with_warmup(self.trainer.range_test_before(epoch).warmup),
                     epoch,
                 });
                 let record = RangeTestRecord {

@@ -208,7 +208,7 @@ impl Analysis {
     #[pyo3(signature = (path, title=None))]
     fn plot(&self, path: PathBuf, title: Option<String>) -> PyResult<()> {
         let title = title.unwrap_or_else(|| "LR range test".to_string());
-        lrfind::plot::plot_recommending(
+        lrfind_plot::plot_recommending(
             &self.analysis,
             self.preferred,
             self.sma_window,

@@ -71,6 +71,21 @@ pub trait Schedule: Send {
     fn step(&mut self, metric: Option<f64>) -> Result<(), ScheduleError>;
 }
 
+/// A boxed schedule (a kind chosen at run time, as [`ScheduleConfig::build`] gives) is a schedule.
+impl<S: Schedule + ?Sized> Schedule for Box<S> {
+    fn lr(&self) -> f64 {
+        (**self).lr()
+    }
+
+    fn momentum(&self) -> Option<f64> {
+        (**self).momentum()
+    }
+
+    fn step(&mut self, metric: Option<f64>) -> Result<(), ScheduleError> {
+        (**self).step(metric)
+    }
+}
+
 /// Parameters that make no schedule, or a step the schedule cannot take.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScheduleError {

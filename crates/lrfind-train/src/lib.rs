@@ -2,7 +2,7 @@
 //! each epoch, and range tests again from the current weights when the [`RefindPolicy`] says so
 //! (state restored after each, the schedule restarted from the new rate for the remaining steps).
 //!
-//! [`Trainer::fit`] drives any [`Probe`], so it trains burn, candle or any other framework's
+//! [`Trainer::training`] drives any [`Probe`], so it trains burn, candle or any other framework's
 //! model; what it does is reported to a [`TrainObserver`] (progress, tables, files), which can
 //! also interrupt it.
 //!
@@ -133,7 +133,7 @@ impl RunningSchedule {
 }
 
 /// Where a run stands after an epoch: with the model and optimizer saved beside it, enough to
-/// continue it exactly ([`Trainer::fit_resumable`]).
+/// continue it exactly ([`Training::resume`]).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainState {
     /// The next epoch to train.
@@ -151,6 +151,102 @@ struct Run<'a, P, S> {
     steps_per_epoch: usize,
     score: &'a mut S,
     checkpoint: &'a mut dyn FnMut(&P, &TrainState) -> Result<(), Halt>,
+}
+
+/// What saves a run's [`TrainState`] after each epoch ([`Training::checkpoint`]).
+pub type SaveState<'a, P> = dyn FnMut(&P, &TrainState) -> Result<(), Halt> + 'a;
+
+/// One run of a [`Trainer`], configured and then driven ([`Trainer::training`]).
+pub struct Training<'a, P: Probe + 'a, S> {
+    trainer: &'a Trainer,
+    steps_per_epoch: usize,
+    score: S,
+    observer: Option<&'a mut dyn TrainObserver>,
+    checkpoint: Option<&'a mut SaveState<'a, P>>,
+    resume: Option<TrainState>,
+}
+
+impl<'a, P, S> Training<'a, P, S>
+where
+    P: Probe + 'a,
+    S: FnMut(&P) -> Option<HeldOutScore>,
+{
+    /// Reports every event of the run (range-test steps, each range test, the rate taken, each
+    /// step and epoch) to `observer`, which can stop it.
+    pub fn observe(mut self, observer: &'a mut dyn TrainObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Hands the run's [`TrainState`] to `save` after every epoch, with the probe, whose model and
+    /// optimizer the caller saves beside it ([`Checkpoint`]).
+    pub fn checkpoint(
+        mut self,
+        save: &'a mut dyn FnMut(&P, &TrainState) -> Result<(), Halt>,
+    ) -> Self {
+        self.checkpoint = Some(save);
+        self
+    }
+
+    /// Continues the run that `state` was saved from; the probe must hold the model and optimizer
+    /// saved with it. A resumed run ends exactly where the uninterrupted one ends.
+    pub fn resume(mut self, state: TrainState) -> Self {
+        self.resume = Some(state);
+        self
+    }
+
+    /// Trains `probe`: a range test first when the rate is [`LrChoice::Auto`], re-finds when the
+    /// [`RefindPolicy`] says so, the schedule stepped every optimizer step.
+    pub fn run(self, probe: &mut P) -> Outcome<P::Error> {
+        let Training {
+            trainer,
+            steps_per_epoch,
+            mut score,
+            observer,
+            checkpoint,
+            resume,
+        } = self;
+        let mut unobserved = ();
+        let observer: &mut dyn TrainObserver = match observer {
+            Some(observer) => observer,
+            None => &mut unobserved,
+        };
+        let mut unsaved = |_: &P, _: &TrainState| Ok(());
+        let checkpoint: &mut dyn FnMut(&P, &TrainState) -> Result<(), Halt> = match checkpoint {
+            Some(save) => save,
+            None => &mut unsaved,
+        };
+        let run = Run {
+            steps_per_epoch,
+            score: &mut score,
+            checkpoint,
+        };
+        let mut history = History::default();
+        let result = trainer.fit_inner(probe, run, observer, &mut history, resume);
+        history.ended = match &result {
+            Ok(()) => Ended::Completed,
+            Err(TrainError::Interrupted) => Ended::Interrupted,
+            Err(TrainError::Diverged { .. }) => Ended::Diverged,
+            Err(_) => Ended::Failed,
+        };
+        Outcome { history, result }
+    }
+}
+
+/// How a run ended and what it recorded.
+#[derive(Debug)]
+pub struct Outcome<E: std::error::Error + 'static> {
+    /// Everything recorded, also when the run stopped early; [`History::ended`] says how it ended.
+    pub history: History,
+    /// `Ok` when every epoch ran, else why the run stopped.
+    pub result: Result<(), TrainError<E>>,
+}
+
+impl<E: std::error::Error + 'static> Outcome<E> {
+    /// The history of a run that completed, or why it stopped.
+    pub fn completed(self) -> Result<History, TrainError<E>> {
+        self.result.map(|()| self.history)
+    }
 }
 
 /// What a run reports as it goes.
@@ -293,7 +389,7 @@ pub enum RuleError {
     },
 }
 
-/// Why a run stopped early. The history up to that point is kept by the caller.
+/// Why a run stopped early. The history up to that point is in the run's [`Outcome`].
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError<E: std::error::Error + 'static> {
     /// Nothing to train.
@@ -431,57 +527,34 @@ impl Trainer {
         Ok(())
     }
 
-    /// Trains `probe` for [`Trainer::epochs`] epochs of `steps_per_epoch` optimizer steps,
-    /// scoring it with `score` after each epoch, and records into `history` (which holds what
-    /// was recorded also when an error stops the run).
-    pub fn fit<P: Probe, O: TrainObserver + ?Sized>(
-        &self,
-        probe: &mut P,
-        steps_per_epoch: usize,
-        score: impl FnMut(&P) -> Option<HeldOutScore>,
-        observer: &mut O,
-        history: &mut History,
-    ) -> Result<(), TrainError<P::Error>> {
-        let mut no_checkpoints = |_: &P, _: &TrainState| Ok(());
-        self.fit_resumable(
-            probe,
-            steps_per_epoch,
-            score,
-            observer,
-            history,
-            None,
-            &mut no_checkpoints,
-        )
+    /// The range test's settings before `epoch`: [`Trainer::range_test`] before training, with
+    /// [`Trainer::refind_warmup`] warm-up steps for every re-find (from trained weights the curve
+    /// is read against the batch noise the warm-up measures).
+    pub fn range_test_before(&self, epoch: usize) -> RangeTestConfig {
+        let mut config = self.range_test;
+        if epoch > 0 {
+            config.warmup = self.refind_warmup;
+        }
+        config
     }
 
-    /// As [`Trainer::fit`], with a [`TrainState`] handed to `checkpoint` after every epoch (with
-    /// the probe, whose model and optimizer the caller saves beside it), and, with `resume`, a
-    /// run continued from such a state: the probe must hold the model and optimizer saved with
-    /// it. A resumed run ends exactly where the uninterrupted one ends.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fit_resumable<P: Probe, O: TrainObserver + ?Sized>(
-        &self,
-        probe: &mut P,
-        steps_per_epoch: usize,
-        mut score: impl FnMut(&P) -> Option<HeldOutScore>,
-        observer: &mut O,
-        history: &mut History,
-        resume: Option<TrainState>,
-        checkpoint: &mut dyn FnMut(&P, &TrainState) -> Result<(), Halt>,
-    ) -> Result<(), TrainError<P::Error>> {
-        let run = Run {
+    /// A run of this trainer: [`Trainer::epochs`] epochs of `steps_per_epoch` optimizer steps,
+    /// the model scored by `score` after each epoch. Say what watches it
+    /// ([`Training::observe`]), where its checkpoints go ([`Training::checkpoint`]) and what it
+    /// continues ([`Training::resume`]), then drive a probe with [`Training::run`].
+    pub fn training<'a, P, S>(&'a self, steps_per_epoch: usize, score: S) -> Training<'a, P, S>
+    where
+        P: Probe + 'a,
+        S: FnMut(&P) -> Option<HeldOutScore>,
+    {
+        Training {
+            trainer: self,
             steps_per_epoch,
-            score: &mut score,
-            checkpoint,
-        };
-        let result = self.fit_inner(probe, run, observer, history, resume);
-        history.ended = match &result {
-            Ok(()) => history::Ended::Completed,
-            Err(TrainError::Interrupted) => Ended::Interrupted,
-            Err(TrainError::Diverged { .. }) => Ended::Diverged,
-            Err(_) => Ended::Failed,
-        };
-        result
+            score,
+            observer: None,
+            checkpoint: None,
+            resume: None,
+        }
     }
 
     fn fit_inner<P: Probe, O: TrainObserver + ?Sized>(
@@ -618,10 +691,7 @@ impl Trainer {
         observer: &mut O,
         history: &mut History,
     ) -> Result<RunningSchedule, TrainError<P::Error>> {
-        let mut config = self.range_test;
-        if epoch > 0 {
-            config.warmup = self.refind_warmup;
-        }
+        let config = self.range_test_before(epoch);
         let mut halted = None;
         let mut on_step = |p: &Progress| match observer.on_event(Event::RangeTestStep(p)) {
             Ok(()) => ControlFlow::Continue(()),
@@ -704,7 +774,7 @@ impl Trainer {
 
     /// Trains each candidate rate (`lr` × [`refine::factors`]) for `steps` optimizer steps under
     /// the schedule from the probe's current state, scores it, and restores the state. (Score and
-    /// observer are trait objects: each candidate is a [`Trainer::fit`], which could refine again.)
+    /// observer are trait objects: each candidate is a [`Training`], which could refine again.)
     #[allow(clippy::too_many_arguments)]
     fn candidates<P: Probe>(
         &self,
@@ -741,13 +811,19 @@ impl Trainer {
                 }),
                 _ => Ok(()),
             };
-            let mut run = History::default();
-            let fitted = short.fit(probe, steps, &mut *score, &mut forward, &mut run);
+            let run = short
+                .training(steps, &mut *score)
+                .observe(&mut forward)
+                .run(probe);
             probe
                 .restore(start)
                 .map_err(|source| TrainError::Refine { epoch, source })?;
-            let val_loss = match fitted {
-                Ok(()) => run.epochs.last().map_or(f64::INFINITY, |r| r.val_loss),
+            let val_loss = match run.result {
+                Ok(()) => run
+                    .history
+                    .epochs
+                    .last()
+                    .map_or(f64::INFINITY, |r| r.val_loss),
                 Err(TrainError::Diverged { .. }) => f64::INFINITY,
                 Err(e) => return Err(e),
             };

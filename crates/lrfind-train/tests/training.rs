@@ -4,7 +4,7 @@
 
 use lrfind::schedule::{ConstantConfig, PlateauConfig, ScheduleConfig};
 use lrfind::{HeldOutScore, Metric, Probe};
-use lrfind_train::{Ended, Event, Halt, History, TrainError};
+use lrfind_train::{Ended, Event, Halt, History, TrainError, TrainObserver};
 use lrfind_train::{LrChoice, RefindPolicy, Trainer};
 use std::convert::Infallible;
 
@@ -40,13 +40,26 @@ fn constant() -> ScheduleConfig {
     ScheduleConfig::Constant(ConstantConfig {})
 }
 
+/// `trainer` on `probe` through its builder ([`Trainer::training`]), its history put in
+/// `history`: the tests read the history also of runs that fail.
+fn fit<P: Probe>(
+    trainer: &Trainer,
+    probe: &mut P,
+    steps: usize,
+    score: impl FnMut(&P) -> Option<HeldOutScore>,
+    observer: &mut dyn TrainObserver,
+    history: &mut History,
+) -> Result<(), TrainError<P::Error>> {
+    let outcome = trainer.training(steps, score).observe(observer).run(probe);
+    *history = outcome.history;
+    outcome.result
+}
+
 #[test]
 fn epochs_of_steps_at_a_fixed_rate() {
     let trainer = Trainer::new(3, LrChoice::Fixed(0.1), constant());
     let (mut probe, mut history) = (Quadratic { w: 0.0 }, History::default());
-    trainer
-        .fit(&mut probe, 10, score, &mut (), &mut history)
-        .unwrap();
+    fit(&trainer, &mut probe, 10, score, &mut (), &mut history).unwrap();
     assert_eq!(history.ended, Ended::Completed);
     assert_eq!(history.epochs.len(), 3);
     assert_eq!(history.step_lr, vec![0.1; 30]);
@@ -74,9 +87,7 @@ fn re_finds_run_when_due_and_leave_the_weights_where_they_were() {
         }
         Ok(())
     };
-    trainer
-        .fit(&mut probe, 10, score, &mut observer, &mut history)
-        .unwrap();
+    fit(&trainer, &mut probe, 10, score, &mut observer, &mut history).unwrap();
     assert_eq!(seen, [0, 2, 4]);
     let at: Vec<(usize, usize)> = history.refinds.iter().map(|r| (r.epoch, r.step)).collect();
     assert_eq!(at, [(0, 0), (2, 20), (4, 40)]);
@@ -101,7 +112,7 @@ fn plateau_steps_once_per_epoch_on_the_held_out_loss() {
     let (mut probe, mut history) = (Quadratic { w: 0.0 }, History::default());
     // lr 2 oscillates (w ← w − 4(w − 3)): the loss grows, so after the first epoch (the best so
     // far, as PyTorch counts it) every epoch cuts the lr tenfold.
-    let _ = trainer.fit(&mut probe, 3, score, &mut (), &mut history);
+    let _ = fit(&trainer, &mut probe, 3, score, &mut (), &mut history);
     for r in &history.epochs {
         assert_eq!(r.lr_start, r.lr_end);
     }
@@ -117,9 +128,7 @@ fn plateau_steps_once_per_epoch_on_the_held_out_loss() {
 fn a_diverging_run_stops_with_its_history() {
     let trainer = Trainer::new(1, LrChoice::Fixed(1e3), constant());
     let (mut probe, mut history) = (Quadratic { w: 0.0 }, History::default());
-    let e = trainer
-        .fit(&mut probe, 500, score, &mut (), &mut history)
-        .unwrap_err();
+    let e = fit(&trainer, &mut probe, 500, score, &mut (), &mut history).unwrap_err();
     assert!(matches!(e, TrainError::Diverged { .. }), "{e}");
     assert_eq!(history.ended, Ended::Diverged);
     assert!(!history.step_loss.last().unwrap().is_finite());
@@ -140,9 +149,7 @@ fn the_observer_can_interrupt() {
         }
         Ok(())
     };
-    let e = trainer
-        .fit(&mut probe, 10, score, &mut observer, &mut history)
-        .unwrap_err();
+    let e = fit(&trainer, &mut probe, 10, score, &mut observer, &mut history).unwrap_err();
     assert!(matches!(e, TrainError::Interrupted));
     assert_eq!(
         (history.ended, history.step_lr.len()),
@@ -230,15 +237,15 @@ fn momentum_per_step_is_pytorchs_for_one_cycle_and_cyclic() {
         };
         let mut history = History::default();
         let steps = want_lr.len();
-        trainer
-            .fit(
-                &mut probe,
-                steps,
-                |p: &WithMomentum| score(&p.inner),
-                &mut (),
-                &mut history,
-            )
-            .unwrap();
+        fit(
+            &trainer,
+            &mut probe,
+            steps,
+            |p: &WithMomentum| score(&p.inner),
+            &mut (),
+            &mut history,
+        )
+        .unwrap();
         assert_close(name, &history.step_lr, &want_lr);
         assert_close(name, &history.step_momentum, &want_momentum);
         assert_eq!(
@@ -260,15 +267,15 @@ fn momentum_per_step_is_pytorchs_for_one_cycle_and_cyclic() {
         momenta: Vec::new(),
     };
     let mut history = History::default();
-    trainer
-        .fit(
-            &mut probe,
-            10,
-            |p: &WithMomentum| score(&p.inner),
-            &mut (),
-            &mut history,
-        )
-        .unwrap();
+    fit(
+        &trainer,
+        &mut probe,
+        10,
+        |p: &WithMomentum| score(&p.inner),
+        &mut (),
+        &mut history,
+    )
+    .unwrap();
     assert!(probe.momenta.is_empty() && history.step_momentum.is_empty());
     assert!(history.to_json("x", serde_json::json!({}))["steps"]
         .get("momentum")
@@ -289,17 +296,12 @@ fn interrupted_and_resumed(trainer: &Trainer, steps: usize, stop_at: (usize, usi
         Event::Step { epoch, step, .. } if (epoch, step) == stop_at => Err(Halt::Interrupt),
         _ => Ok(()),
     };
-    let mut history = History::default();
     let e = trainer
-        .fit_resumable(
-            &mut probe,
-            steps,
-            score,
-            &mut stop,
-            &mut history,
-            None,
-            &mut save,
-        )
+        .training(steps, score)
+        .observe(&mut stop)
+        .checkpoint(&mut save)
+        .run(&mut probe)
+        .result
         .unwrap_err();
     assert!(matches!(e, TrainError::Interrupted));
     let (w, state) = saved.pop().expect("a checkpoint");
@@ -308,19 +310,12 @@ fn interrupted_and_resumed(trainer: &Trainer, steps: usize, stop_at: (usize, usi
         "the last checkpoint is the last finished epoch"
     );
     let mut fresh = Quadratic { w };
-    let mut resumed = History::default();
     trainer
-        .fit_resumable(
-            &mut fresh,
-            steps,
-            score,
-            &mut (),
-            &mut resumed,
-            Some(state),
-            &mut |_, _| Ok(()),
-        )
-        .unwrap();
-    resumed
+        .training(steps, score)
+        .resume(state)
+        .run(&mut fresh)
+        .completed()
+        .unwrap()
 }
 
 #[test]
@@ -346,9 +341,15 @@ fn a_resumed_run_ends_exactly_where_the_uninterrupted_one_ends() {
         (&on_plateau, (2, 3)),
     ] {
         let mut whole = History::default();
-        trainer
-            .fit(&mut Quadratic { w: 0.0 }, 5, score, &mut (), &mut whole)
-            .unwrap();
+        fit(
+            trainer,
+            &mut Quadratic { w: 0.0 },
+            5,
+            score,
+            &mut (),
+            &mut whole,
+        )
+        .unwrap();
         let resumed = interrupted_and_resumed(trainer, 5, stop_at);
         assert_eq!(resumed, whole, "stopped at {stop_at:?}");
     }
@@ -366,17 +367,11 @@ fn a_train_state_survives_json() {
         states.push(s.clone());
         Ok(())
     };
-    let mut history = History::default();
     trainer
-        .fit_resumable(
-            &mut Quadratic { w: 0.0 },
-            4,
-            score,
-            &mut (),
-            &mut history,
-            None,
-            &mut save,
-        )
+        .training(4, score)
+        .checkpoint(&mut save)
+        .run(&mut Quadratic { w: 0.0 })
+        .completed()
         .unwrap();
     assert_eq!(states.len(), 3);
     for s in states {
@@ -400,9 +395,7 @@ fn a_refinement_trains_each_candidate_from_the_same_weights_and_takes_the_lowest
         }
         Ok(())
     };
-    trainer
-        .fit(&mut probe, 10, score, &mut observer, &mut history)
-        .unwrap();
+    fit(&trainer, &mut probe, 10, score, &mut observer, &mut history).unwrap();
     // Only the range test before training is refined (re-finds with `Refine::refinds`).
     assert_eq!(refined.len(), 1);
     let first = &history.refinds[0];

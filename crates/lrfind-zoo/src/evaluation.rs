@@ -11,7 +11,7 @@ use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::Batches;
 use lrfind_train::regret::{Outcome, SeedRuns};
-use lrfind_train::{Event, Halt, History};
+use lrfind_train::{Event, Halt};
 use lrfind_train::{LrChoice, Trainer};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -291,22 +291,14 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
         if let Some(control) = momentum {
             probe = probe.with_momentum_control(control);
         }
-        let mut history = History::default();
         let score = |m: &M| held_out_score(self.task, m, self.valid.all());
         let stop = self.stop;
         let mut observer = |_: Event<'_>| match stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
             true => Err(Halt::Interrupt),
             false => Ok(()),
         };
-        let fitted = lrfind_burn::trainer::fit(
-            &trainer,
-            &mut probe,
-            steps,
-            score,
-            &mut observer,
-            &mut history,
-        );
-        match (fitted, history.epochs.last()) {
+        let fitted = lrfind_burn::trainer::fit(&trainer, &mut probe, steps, score, &mut observer);
+        match (fitted.result, fitted.history.epochs.last()) {
             (Ok(()), Some(row)) if row.val_loss.is_finite() => Outcome {
                 val_loss: row.val_loss,
                 metric: Some(row.metric),

@@ -22,7 +22,7 @@ use lrfind_data::text::{Corpus, Windows};
 use lrfind_data::{digits, idx};
 use lrfind_train::regret::SeedRuns;
 use lrfind_train::Trainer;
-use lrfind_train::{Checkpoint, Halt, History, TrainError, TrainObserver, TrainState};
+use lrfind_train::{Checkpoint, Halt, History, Outcome, TrainError, TrainObserver, TrainState};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -66,9 +66,8 @@ pub trait Workbench {
         &mut self,
         trainer: &Trainer,
         observer: &mut dyn TrainObserver,
-        history: &mut History,
         checkpointing: Option<Checkpointing<'_>>,
-    ) -> Result<(), TrainError<StepError>>;
+    ) -> Outcome<StepError>;
     /// The trained model's bytes (burn's record format), once [`Workbench::train`] completed.
     fn trained_model(&self) -> Option<Result<Vec<u8>, TaskError>>;
     /// The held-out score of a model saved from this task (same settings).
@@ -156,25 +155,34 @@ where
         &mut self,
         trainer: &Trainer,
         observer: &mut dyn TrainObserver,
-        history: &mut History,
         checkpointing: Option<Checkpointing<'_>>,
-    ) -> Result<(), TrainError<StepError>> {
-        let (mut optimizer, momentum) = self.spec.build_cycling_optimizer();
-        let mut model = self.model.clone();
+    ) -> Outcome<StepError> {
+        let (optimizer, momentum) = self.spec.build_cycling_optimizer();
+        let model = self.model.clone();
         let (resume, config, mut save) = match checkpointing {
             Some(c) => (c.resume, c.config, Some(c.save)),
             None => (None, serde_json::Value::Null, None),
         };
-        let state = match resume {
+        let (model, optimizer, state) = match resume {
             Some(c) => {
-                let failed = |e: burn::store::RecordError| TrainError::Resume(e.to_string());
-                let record =
-                    ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model)).map_err(failed)?;
-                model = model.try_load_record(record).map_err(failed)?;
-                optimizer = optimizer.load_bytes(c.optimizer).map_err(failed)?;
-                Some(c.state)
+                let loaded = (move || -> Result<_, burn::store::RecordError> {
+                    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model))?;
+                    Ok((
+                        model.try_load_record(record)?,
+                        optimizer.load_bytes(c.optimizer)?,
+                    ))
+                })();
+                match loaded {
+                    Ok((model, optimizer)) => (model, optimizer, Some(c.state)),
+                    Err(e) => {
+                        return Outcome {
+                            history: History::default(),
+                            result: Err(TrainError::Resume(e.to_string())),
+                        }
+                    }
+                }
             }
-            None => None,
+            None => (model, optimizer, None),
         };
         let mut probe = crate::task::probe(model, optimizer, self.train.clone(), self.task.clone());
         if let Some(control) = momentum {
@@ -202,17 +210,18 @@ where
         let score = |p: &lrfind_burn::BurnProbe<M, _, _, BuiltOptimizer>| {
             Some(held_out_score(task, p.model()?, valid.as_ref()?.all()))
         };
-        trainer.fit_resumable(
-            &mut probe,
-            steps,
-            score,
-            observer,
-            history,
-            state,
-            &mut checkpoint,
-        )?;
-        self.trained = probe.model().cloned();
-        Ok(())
+        let mut training = trainer
+            .training(steps, score)
+            .observe(observer)
+            .checkpoint(&mut checkpoint);
+        if let Some(state) = state {
+            training = training.resume(state);
+        }
+        let outcome = training.run(&mut probe);
+        if outcome.result.is_ok() {
+            self.trained = probe.model().cloned();
+        }
+        outcome
     }
 
     fn trained_model(&self) -> Option<Result<Vec<u8>, TaskError>> {

@@ -10,7 +10,8 @@
 //!   `minimum`, `steep`, pytorch-lr-finder's `gradient`, the `sma` rate of change, cyclical `bounds`).
 //! - [`analyze`] applies them to a recorded [`Curve`] (CSV or JSON from any framework).
 //! - [`schedule`] holds learning-rate schedules with PyTorch's exact numbers.
-//! - `plot` (feature `plot`, on by default) draws the curve as PNG or SVG.
+//! - [`document`] is the range test's file as a type ([`RangeTestDocument`]); `lrfind-plot` draws
+//!   the curve as PNG or SVG, `lrfind-train` trains with the rate.
 //!
 //! ```
 //! use lrfind::{RangeTest, RangeTestConfig};
@@ -36,8 +37,6 @@ pub mod document;
 pub mod found;
 pub mod metric;
 pub mod noise;
-#[cfg(feature = "plot")]
-pub mod plot;
 pub mod probe;
 pub mod ramp;
 pub mod range_test;

@@ -135,7 +135,7 @@ proptest! {
                 let root = plotters::prelude::IntoDrawingArea::into_drawing_area(
                     plotters::prelude::SVGBackend::with_string(&mut svg, (800, 600)),
                 );
-                prop_assert!(lrfind::plot::draw(&root, &a, lrfind::DEFAULT_METHOD, w, "property").is_ok());
+                prop_assert!(lrfind_plot::draw(&root, &a, lrfind::DEFAULT_METHOD, w, "property").is_ok());
             }
             prop_assert!(svg.contains("<svg"));
             let text = lrfind::text_plot::render_analysis(&a, lrfind::DEFAULT_METHOD, 64, 14);

@@ -1,7 +1,7 @@
 //! The range-test figure: the loss with every suggestion marked, and its smoothed rate of change.
 
 use super::*;
-use crate::Method;
+use lrfind::Method;
 
 struct AnalysisFigure<'a> {
     analysis: &'a Analysis,
@@ -23,14 +23,14 @@ impl Figure for AnalysisFigure<'_> {
 }
 
 /// Writes the plot of `analysis` to `path` (.png or .svg), atomically, with the recommendation
-/// of [`crate::DEFAULT_METHOD`] ringed.
+/// of [`lrfind::DEFAULT_METHOD`] ringed.
 pub fn plot_analysis(
     analysis: &Analysis,
     sma_window: usize,
     title: &str,
     path: &Path,
 ) -> Result<(), PlotError> {
-    plot_recommending(analysis, crate::DEFAULT_METHOD, sma_window, title, path)
+    plot_recommending(analysis, lrfind::DEFAULT_METHOD, sma_window, title, path)
 }
 
 /// [`plot_analysis`] with the recommendation of `preferred` ([`Analysis::recommend`]) ringed:

@@ -3,6 +3,19 @@
 //! users know), a schedule ([`plot_schedule`]), a training run ([`plot_training`]) and an
 //! evaluation against a grid search ([`plot_evaluation`]). Each is written atomically as PNG or
 //! SVG.
+//!
+//! ```
+//! let lr: Vec<f64> = (0..100).map(|i| 1e-6 * 10f64.powf(i as f64 * 6.0 / 99.0)).collect();
+//! let loss = lr.iter().map(|l| (l.log10() + 3.0).powi(2) * 0.05 + 0.3).collect();
+//! let curve = lrfind::Curve { lr, loss, raw_loss: None };
+//! let analysis = lrfind::analyze(&curve, &Default::default()).unwrap();
+//! let path = std::env::temp_dir().join("lrfind_plot_doctest.svg");
+//! lrfind_plot::plot_analysis(&analysis, 5, "a range test", &path).unwrap();
+//! assert!(std::fs::read_to_string(&path).unwrap().starts_with("<svg"));
+//! # std::fs::remove_file(&path).ok();
+//! ```
+
+#![warn(missing_docs)]
 
 mod analysis;
 mod evaluation;
@@ -14,8 +27,8 @@ pub use evaluation::plot_evaluation;
 pub use schedule::plot_schedule;
 pub use training::{plot_training, TrainingPlot};
 
-use crate::analysis::{Analysis, Outcome};
-use crate::suggest::sma_derivative;
+use lrfind::suggest::sma_derivative;
+use lrfind::{Analysis, Outcome};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -108,7 +121,7 @@ trait Figure {
 fn save(figure: &impl Figure, size: (u32, u32), path: &Path) -> Result<(), PlotError> {
     let format = Format::of(path)?;
     register_fonts();
-    let tmp = crate::atomic::temp_path(path);
+    let tmp = lrfind::atomic::temp_path(path);
     // Find out now, with the operating system's own words, whether the file can be written at
     // all: the backends would report it later as an opaque drawing error.
     std::fs::File::create(&tmp).map_err(|error| PlotError::Io {
@@ -213,12 +226,12 @@ type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::Er
 
 /// Renames the finished temporary file into place, or removes it and reports why not.
 fn finish(result: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), PlotError> {
-    crate::atomic::commit(result, tmp, path).map_err(|f| match f {
-        crate::atomic::Failed::Write(message) => PlotError::Draw {
+    lrfind::atomic::commit(result, tmp, path).map_err(|f| match f {
+        lrfind::atomic::Failed::Write(message) => PlotError::Draw {
             path: path.to_path_buf(),
             message,
         },
-        crate::atomic::Failed::Rename(error) => PlotError::Io {
+        lrfind::atomic::Failed::Rename(error) => PlotError::Io {
             path: path.to_path_buf(),
             error,
         },
@@ -229,7 +242,7 @@ fn finish(result: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), Plo
 mod tests {
     use super::analysis::{marks, Shape};
     use super::*;
-    use crate::{analyze, Curve};
+    use lrfind::{analyze, Curve};
 
     fn analysis() -> Analysis {
         let lr: Vec<f64> = (0..100)
@@ -319,8 +332,8 @@ mod tests {
     #[test]
     fn marks_sit_at_their_own_lr_and_the_recommended_one_is_ringed() {
         let a = analysis();
-        let marks = marks(&a, crate::DEFAULT_METHOD);
-        let min = a.suggestion(crate::Method::Minimum).unwrap();
+        let marks = marks(&a, lrfind::DEFAULT_METHOD);
+        let min = a.suggestion(lrfind::Method::Minimum).unwrap();
         let at = marks
             .iter()
             .find(|m| m.label.starts_with("minimum"))
