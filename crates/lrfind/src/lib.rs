@@ -28,24 +28,24 @@
 
 #![warn(missing_docs)]
 
-pub mod analysis;
+mod analysis;
 pub mod atomic;
-pub mod batch_source;
+mod batch_source;
 pub mod confidence;
-pub mod curve;
+mod curve;
 pub mod document;
-pub mod found;
+mod found;
 pub mod metric;
 pub mod noise;
-pub mod probe;
-pub mod ramp;
-pub mod range_test;
+mod probe;
+mod ramp;
+mod range_test;
 pub mod refine;
-pub mod smooth;
-pub mod stop;
+mod smooth;
+mod stop;
 pub mod suggest;
 pub mod text_plot;
-pub mod tracker;
+mod tracker;
 
 pub use analysis::{
     analyze, analyze_result, default_skip, Analysis, AnalyzeError, AnalyzeOptions,
@@ -59,14 +59,14 @@ pub use probe::{run, Observer, Probe, Progress, RunError};
 pub use ramp::Ramp;
 
 /// Learning-rate schedules with PyTorch's numbers (the `lrfind-schedule` crate), and the bridge
-/// from a range test's rates to a schedule's settings ([`found`]).
+/// from a range test's rates to a schedule's settings ([`TakeRates`](schedule::TakeRates)).
 pub mod schedule {
     pub use crate::found::{FoundRates, MissingRate, RateUse, TakeRates};
     pub use lrfind_schedule::*;
 }
 pub use range_test::{ConfigError, RangeTest, RangeTestConfig, RangeTestResult};
-pub use smooth::Smoothing;
-pub use stop::StopReason;
+pub use smooth::{Ema, Smoothing};
+pub use stop::{StopReason, UnknownStopReason};
 pub use suggest::{Bounds, Method, SuggestError, Suggestion};
 
 /// The suggestion lrfind recommends by default (see docs/evaluation.md for the evidence behind it).

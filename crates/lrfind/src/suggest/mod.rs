@@ -1,6 +1,6 @@
 //! Suggestion rules: pure functions of a recorded `(lrs, losses)` window.
 //!
-//! Each rule takes the window that is left after skipping (see [`crate::analysis`]) and returns a
+//! Each rule takes the window that is left after skipping (see [`crate::analyze`]) and returns a
 //! [`Suggestion`] whose `index` counts in that window, or a typed [`SuggestError`] saying why the
 //! curve does not allow it. The rules that reimplement a reference tool give the same index as that
 //! tool on the same input; each file names its source.
