@@ -5,45 +5,10 @@
 
 use candle_core::{Device, Tensor};
 use candle_nn::{Optimizer, ParamsAdamW, SGD};
-use lrfind::schedule::{Cyclic, CyclicMode, OneCycle, Plateau, PlateauOptions, Schedule};
+use lrfind::schedule::{OneCycle, Schedule};
 use lrfind::BatchSource;
 use lrfind_candle::{AdamW, CandleBatches, CycleMomentum, Mlp, Scheduled};
-use serde_json::Value;
-
-/// PyTorch's recorded lrs, momenta and metrics of the case `name`.
-fn pytorch(name: &str) -> (Vec<f64>, Option<Vec<f64>>, Option<Vec<f64>>) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../lrfind-schedule/tests/data/schedules.json"
-    );
-    let cases: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let case = cases
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap();
-    let floats = |key: &str| {
-        case[key]
-            .as_array()
-            .map(|a| a.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>())
-    };
-    (
-        floats("expected_lr").unwrap(),
-        floats("expected_momentum"),
-        floats("metrics"),
-    )
-}
-
-fn close(what: &str, got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (t, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= 1e-12 * w.abs(),
-            "{what}[{t}]: {g:e}, PyTorch {w:e}"
-        );
-    }
-}
+use lrfind_schedule::fixtures::{self, assert_close};
 
 /// Trains `steps` steps of a digits MLP with `scheduled`, returning the rate and β₁ each
 /// optimizer step used (read off the optimizer just before it stepped).
@@ -74,28 +39,19 @@ where
 
 #[test]
 fn one_cycle_and_cyclic_set_pytorchs_rates_and_momenta_on_adamw() {
-    let one_cycle = OneCycle::new(0.1, 100, Default::default()).unwrap();
-    let cyclic = Cyclic::new(
-        0.001,
-        0.1,
-        10,
-        None,
-        CyclicMode::Triangular,
-        Some((0.8, 0.9)),
-    )
-    .unwrap();
-    let runs: [(&str, Box<dyn Schedule>); 2] = [
-        ("one_cycle", Box::new(one_cycle)),
-        ("cyclic_triangular", Box::new(cyclic)),
-    ];
-    for (name, schedule) in runs {
-        let (want_lr, want_momentum, _) = pytorch(name);
+    for name in ["one_cycle", "cyclic_triangular"] {
+        let case = fixtures::case(name);
         let mlp = Mlp::new(&[64, 32, 10], 0, &Device::Cpu).unwrap();
         let optimizer = AdamW::new(mlp.vars(), ParamsAdamW::default()).unwrap();
-        let scheduled = Scheduled::new(optimizer, schedule);
-        let (lrs, moms) = train(scheduled, &mlp, want_lr.len(), |o| o.params().beta1, None);
-        close(name, &lrs, &want_lr);
-        close(name, &moms, &want_momentum.unwrap());
+        let scheduled = Scheduled::new(optimizer, fixtures::schedule(&case));
+        let (lrs, moms) = train(scheduled, &mlp, case.steps, |o| o.params().beta1, None);
+        assert_close(name, "lr", &lrs, &case.expected_lr);
+        assert_close(
+            name,
+            "momentum",
+            &moms,
+            case.expected_momentum.as_ref().unwrap(),
+        );
     }
 }
 
@@ -106,28 +62,27 @@ fn momentum_cycling_can_be_left_off() {
     let one_cycle = OneCycle::new(0.1, 100, Default::default()).unwrap();
     let scheduled = Scheduled::cycling_momentum(optimizer, one_cycle, false);
     let (lrs, moms) = train(scheduled, &mlp, 10, |o| o.params().beta1, None);
-    close("one_cycle", &lrs, &pytorch("one_cycle").0[..10]);
+    let want = fixtures::case("one_cycle").expected_lr;
+    assert_close("one_cycle", "lr", &lrs, &want[..10]);
     assert!(moms.iter().all(|&m| m == ParamsAdamW::default().beta1));
 }
 
 #[test]
 fn plateau_steps_with_its_metric_on_sgd() {
-    let (want_lr, _, metrics) = pytorch("plateau");
-    let options = PlateauOptions {
-        factor: 0.5,
-        patience: 2,
-        threshold: 0.01,
-        cooldown: 1,
-        min_lr: 0.01,
-        ..Default::default()
-    };
+    let case = fixtures::case("plateau");
     let mlp = Mlp::new(&[64, 32, 10], 0, &Device::Cpu).unwrap();
     let optimizer = SGD::new(mlp.vars(), 0.1).unwrap();
-    let scheduled = Scheduled::new(optimizer, Plateau::new(0.1, options).unwrap());
-    let (lrs, _) = train(scheduled, &mlp, want_lr.len(), |_| 0.0, metrics.as_deref());
-    close("plateau", &lrs, &want_lr);
+    let scheduled = Scheduled::new(optimizer, fixtures::schedule(&case));
+    let (lrs, _) = train(
+        scheduled,
+        &mlp,
+        case.steps,
+        |_| 0.0,
+        case.metrics.as_deref(),
+    );
+    assert_close("plateau", "lr", &lrs, &case.expected_lr);
     // A plateau stepped without its metric is an error, not a silent step.
     let optimizer = SGD::new(mlp.vars(), 0.1).unwrap();
-    let mut scheduled = Scheduled::new(optimizer, Plateau::new(0.1, options).unwrap());
+    let mut scheduled = Scheduled::new(optimizer, fixtures::schedule(&case));
     assert!(scheduled.step(None).is_err());
 }

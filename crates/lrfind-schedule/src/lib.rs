@@ -219,51 +219,17 @@ pub fn sequence(
     Ok((lrs, moms))
 }
 
-#[cfg(test)]
-mod fixtures;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 
 #[cfg(test)]
 mod parity {
-    //! The fixtures' configurations built by hand (the CLI test builds them from their flags).
     use super::*;
-
-    fn build(case: &fixtures::Case) -> Box<dyn Schedule> {
-        let lr = case.lr;
-        match case.name.as_str() {
-            "constant" => Box::new(Constant::new(lr).unwrap()),
-            "step" => Box::new(StepDecay::new(lr, 7, 0.5).unwrap()),
-            "cosine" => Box::new(CosineAnnealing::new(lr, 50, 0.001).unwrap()),
-            "cyclic_triangular" => Box::new(
-                Cyclic::new(
-                    0.001,
-                    0.1,
-                    10,
-                    None,
-                    CyclicMode::Triangular,
-                    Some((0.8, 0.9)),
-                )
-                .unwrap(),
-            ),
-            "one_cycle" => Box::new(OneCycle::new(0.1, 100, Default::default()).unwrap()),
-            "plateau" => {
-                let o = PlateauOptions {
-                    factor: 0.5,
-                    patience: 2,
-                    threshold: 0.01,
-                    cooldown: 1,
-                    min_lr: 0.01,
-                    ..Default::default()
-                };
-                Box::new(Plateau::new(lr, o).unwrap())
-            }
-            other => panic!("new fixture case {other}: add it here"),
-        }
-    }
 
     #[test]
     fn every_fixture_matches_pytorch_within_1e_12() {
         for case in fixtures::all() {
-            let mut s = build(&case);
+            let mut s = fixtures::schedule(&case);
             let (lrs, moms) = sequence(s.as_mut(), case.steps, case.metrics.as_deref()).unwrap();
             fixtures::assert_close(&case.name, "lr", &lrs, &case.expected_lr);
             if let Some(want) = &case.expected_momentum {

@@ -181,29 +181,10 @@ impl Probe for WithMomentum {
     }
 }
 
-/// PyTorch's recorded sequence `name` (lr and momentum per step) from the test data.
+/// PyTorch's recorded lrs and momenta of the case `name`.
 fn pytorch(name: &str) -> (Vec<f64>, Vec<f64>) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../lrfind-schedule/tests/data/schedules.json"
-    );
-    let cases: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let case = cases
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap();
-    let numbers = |key: &str| -> Vec<f64> {
-        case[key]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect()
-    };
-    (numbers("expected_lr"), numbers("expected_momentum"))
+    let case = lrfind_schedule::fixtures::case(name);
+    (case.expected_lr, case.expected_momentum.unwrap())
 }
 
 fn assert_close(what: &str, got: &[f64], want: &[f64]) {
