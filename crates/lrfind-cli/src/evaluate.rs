@@ -109,7 +109,13 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
     }
 
     let names = lrfind_zoo::evaluation::rule_names();
-    let eval = Evaluation::new(plan.grid, &seeds, args.epochs, &names).expect("seeds and a grid");
+    let eval = Evaluation::new(plan.grid, &seeds, args.epochs, &names).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}; nothing written: lower --weight-decay, or move the grid (--grid-start, \
+             --grid-end) to rates that train"
+        )
+        .context("evaluate")
+    })?;
     let config = settings::to_value(EvaluateConfig {
         task: args.task.settings(),
         epochs: args.epochs,

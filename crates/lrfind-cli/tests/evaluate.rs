@@ -104,6 +104,42 @@ fn tiny_evaluation_writes_grid_methods_regret_and_plot() {
     assert_eq!(v["methods"], w["methods"]);
 }
 
+/// A weight decay under which every grid rate diverges leaves no best to measure regret against:
+/// exit 1 saying so, not a table of `inf` losses and `NaN%` regrets with exit 0 (found by the
+/// property test over every numeric flag).
+#[test]
+fn a_grid_that_diverges_everywhere_is_a_failure_that_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("lrfind")
+        .unwrap()
+        .args([
+            "evaluate",
+            "--num-iter",
+            "12",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+        ])
+        .args(["--grid-points", "2", "--weight-decay", "1e200", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("lrfind: evaluate: every grid rate diverged")
+            && stderr.contains("--weight-decay"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("NaN") && !stdout.contains("inf"),
+        "{stdout}"
+    );
+    assert!(!dir.path().join("evaluate.json").exists());
+}
+
 #[test]
 fn bad_grid_is_refused() {
     Command::cargo_bin("lrfind")

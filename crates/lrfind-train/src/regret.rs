@@ -218,21 +218,50 @@ pub struct RuleDocument {
     pub metric: Option<MetricDocument>,
 }
 
+/// Seeds' runs that make no evaluation.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SummaryError {
+    /// No seed, or no grid rate.
+    #[error("an evaluation needs at least one seed and one grid rate")]
+    Empty,
+    /// Every grid rate diverged: there is no best to measure the rules against.
+    #[error(
+        "every grid rate diverged (held-out loss ∞ at all {rates} rates from {from:.3e} to \
+         {to:.3e}): there is no best rate to measure the rules against"
+    )]
+    GridDiverged {
+        /// Rates on the grid.
+        rates: usize,
+        /// The grid's first rate.
+        from: f64,
+        /// Its last.
+        to: f64,
+    },
+}
+
 impl Evaluation {
     /// Summarises `seeds` (at least one) run on `grid` for `epochs` epochs; rules reported in
-    /// `names` order. `None` without seeds or grid.
+    /// `names` order. An error without seeds or grid, or when every grid rate diverged (a regret
+    /// against an infinite best is no number).
     pub fn new(
         grid: Vec<f64>,
         seeds: &[SeedRuns],
         epochs: usize,
         names: &[String],
-    ) -> Option<Evaluation> {
+    ) -> Result<Evaluation, SummaryError> {
         let per_seed: Vec<Vec<f64>> = seeds
             .iter()
             .map(|s| s.grid.iter().map(|o| o.val_loss).collect())
             .collect();
         let grid_loss = grid_means(&per_seed);
-        let best = best_point(&grid_loss)?;
+        let best = best_point(&grid_loss).ok_or(SummaryError::Empty)?;
+        if !best.1.is_finite() {
+            return Err(SummaryError::GridDiverged {
+                rates: grid.len(),
+                from: grid[0],
+                to: grid[grid.len() - 1],
+            });
+        }
         let grid_metric = (0..grid.len())
             .map(|i| Metric::mean(seeds.iter().filter_map(|s| s.grid[i].metric)))
             .collect();
@@ -252,8 +281,9 @@ impl Evaluation {
             })
             .collect();
         let steps: Vec<f64> = seeds.iter().map(|s| s.finder_steps as f64).collect();
-        let grid_steps = (grid.len() * epochs * seeds.first()?.steps_per_epoch) as f64;
-        Some(Evaluation {
+        let first = seeds.first().ok_or(SummaryError::Empty)?;
+        let grid_steps = (grid.len() * epochs * first.steps_per_epoch) as f64;
+        Ok(Evaluation {
             grid,
             grid_loss,
             grid_metric,
@@ -326,14 +356,17 @@ impl Evaluation {
             let star = if r.name == default.name() { "*" } else { " " };
             let metric = r.metric.map_or("diverged".into(), |m| m.to_string());
             let s = &r.summary;
+            // A diverged rule's loss and regret are ∞: the table says so in words.
+            let (loss, regret) = match s.loss.is_finite() && s.regret.is_finite() {
+                true => (
+                    format!("{:.4}", s.loss),
+                    format!("{:.1}%", s.regret * 100.0),
+                ),
+                false => ("diverged".to_string(), "diverged".to_string()),
+            };
             text += &format!(
-                "{star} {:<18} {:>10.3e} {:>7.2} {:>10.4} {:>9} {:>8.1}%\n",
-                r.name,
-                s.lr,
-                s.decades,
-                s.loss,
-                metric,
-                s.regret * 100.0
+                "{star} {:<18} {:>10.3e} {:>7.2} {:>10} {:>9} {:>9}\n",
+                r.name, s.lr, s.decades, loss, metric, regret
             );
         }
         text + &format!(
@@ -349,6 +382,27 @@ impl Evaluation {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_grid_that_diverged_everywhere_is_no_evaluation() {
+        let grid = vec![1e-3, 1e-2];
+        let seed = SeedRuns {
+            grid: vec![Outcome::DIVERGED, Outcome::DIVERGED],
+            rules: vec![("valley".into(), 1e-3, Outcome::DIVERGED)],
+            finder_steps: 10,
+            steps_per_epoch: 5,
+        };
+        let e = Evaluation::new(grid, &[seed], 1, &["valley".to_string()]).unwrap_err();
+        assert_eq!(
+            e,
+            SummaryError::GridDiverged {
+                rates: 2,
+                from: 1e-3,
+                to: 1e-2
+            }
+        );
+        assert!(e.to_string().contains("every grid rate diverged"));
+    }
 
     #[test]
     fn grid_best_and_regret() {
@@ -401,5 +455,9 @@ mod tests {
             table.contains("* valley") && table.contains("diverged"),
             "{table}"
         );
+        // The diverged rule's loss and regret are words, not `inf` or `inf%`.
+        let steep = table.lines().find(|l| l.contains("steep")).unwrap();
+        assert_eq!(steep.matches("diverged").count(), 3, "{steep}");
+        assert!(!table.contains("inf") && !table.contains("NaN"), "{table}");
     }
 }
