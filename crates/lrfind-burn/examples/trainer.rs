@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut probe = BurnProbe::new(model, optimizer, Batches::from_batches(train), loss);
     let mut report = |event: Event<'_>| {
         match event {
-            Event::Refound { epoch, used, .. } => println!("epoch {epoch}: range test → {used}"),
+            Event::RateTaken { epoch, used, .. } => println!("epoch {epoch}: range test → {used}"),
             Event::Epoch(row) => println!("{}", History::table_row(row)),
             _ => {}
         }

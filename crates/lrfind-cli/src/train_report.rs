@@ -90,15 +90,15 @@ impl Show<'_> {
                 report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)
                     .map_err(|e| Halt::Fail(e.into()))?;
             }
-            Event::Refound {
+            Event::RateTaken {
                 epoch,
                 used,
-                refined,
+                by_candidates,
             } if table => {
-                let refined = if refined { ", refined" } else { "" };
+                let refined = if by_candidates { ", refined" } else { "" };
                 eprintln!("epoch {epoch}: range test → {used}{refined}")
             }
-            Event::RefindKept { epoch, missing } => {
+            Event::ScheduleKept { epoch, missing } => {
                 eprintln!("epoch {epoch}: range test gave {missing}: keeping the current schedule")
             }
             Event::EpochStart { epoch, steps } => {
@@ -121,7 +121,7 @@ impl Show<'_> {
                     eprintln!("{}", History::table_row(row));
                 }
             }
-            Event::RefineStep {
+            Event::CandidateStep {
                 epoch,
                 candidate,
                 of,
@@ -138,7 +138,7 @@ impl Show<'_> {
                 self.bar.set_position(step as u64 + 1);
                 self.check_stop()?;
             }
-            Event::Refined {
+            Event::CandidatesScored {
                 epoch,
                 candidates,
                 lr,
@@ -156,7 +156,7 @@ impl Show<'_> {
                     );
                 }
             }
-            Event::Refound { .. } => {}
+            Event::RateTaken { .. } => {}
         }
         Ok(())
     }

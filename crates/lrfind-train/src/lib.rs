@@ -273,17 +273,17 @@ pub enum Event<'a> {
         analysis: &'a Analysis,
     },
     /// The schedule restarted from a range test's rate.
-    Refound {
+    RateTaken {
         /// The epoch it ran before.
         epoch: usize,
         /// The rate taken.
         used: RateUse,
-        /// Whether a refinement chose it (see [`Event::Refined`]).
-        refined: bool,
+        /// Whether scoring candidate runs chose it (see [`Event::CandidatesScored`]).
+        by_candidates: bool,
     },
     /// A re-find gave no rate the schedule takes (its curve never fell beyond the batch noise,
     /// say): the run keeps the schedule it was following.
-    RefindKept {
+    ScheduleKept {
         /// The epoch it ran before.
         epoch: usize,
         /// What was missing.
@@ -310,7 +310,7 @@ pub enum Event<'a> {
     /// An epoch ended and was scored.
     Epoch(&'a EpochRow),
     /// A step of a refinement's candidate run.
-    RefineStep {
+    CandidateStep {
         /// The epoch the refinement runs before.
         epoch: usize,
         /// The candidate, from 0.
@@ -323,7 +323,7 @@ pub enum Event<'a> {
         steps: usize,
     },
     /// A refinement ended: every candidate's outcome, and the rate taken.
-    Refined {
+    CandidatesScored {
         /// The epoch it ran before.
         epoch: usize,
         /// Every candidate.
@@ -605,7 +605,7 @@ impl Trainer {
                     }
                     // Before training a rate is needed; afterwards the current schedule stands.
                     Err(TrainError::NoRate { missing, .. }) if epoch > 0 => {
-                        observer.on_event(Event::RefindKept {
+                        observer.on_event(Event::ScheduleKept {
                             epoch,
                             missing: &missing,
                         })?;
@@ -740,7 +740,7 @@ impl Trainer {
             candidates = self.candidates(probe, epoch, lr, refine, steps, score, &mut forward)?;
             found.suggestion = refine::pick(&candidates);
             if let Some(lr) = found.suggestion {
-                observer.on_event(Event::Refined {
+                observer.on_event(Event::CandidatesScored {
                     epoch,
                     candidates: &candidates,
                     lr,
@@ -751,7 +751,7 @@ impl Trainer {
             .schedule
             .take_rates(&found)
             .map_err(|missing| TrainError::NoRate { epoch, missing })?;
-        let refined = !candidates.is_empty();
+        let by_candidates = !candidates.is_empty();
         history.refinds.push(RefindRecord {
             epoch,
             method: self.method,
@@ -759,10 +759,10 @@ impl Trainer {
             step: history.step_lr.len(),
             candidates,
         });
-        observer.on_event(Event::Refound {
+        observer.on_event(Event::RateTaken {
             epoch,
             used,
-            refined,
+            by_candidates,
         })?;
         Ok(RunningSchedule {
             config,
@@ -802,7 +802,7 @@ impl Trainer {
                 .snapshot()
                 .map_err(|source| TrainError::Refine { epoch, source })?;
             let mut forward = |e: Event<'_>| match e {
-                Event::Step { step, .. } => observer.on_event(Event::RefineStep {
+                Event::Step { step, .. } => observer.on_event(Event::CandidateStep {
                     epoch,
                     candidate,
                     of,

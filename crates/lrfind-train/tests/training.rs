@@ -371,7 +371,7 @@ fn a_refinement_trains_each_candidate_from_the_same_weights_and_takes_the_lowest
     let (mut probe, mut history) = (Quadratic { w: 0.0 }, History::default());
     let mut refined = Vec::new();
     let mut observer = |e: Event<'_>| {
-        if let Event::Refined { epoch, lr, .. } = e {
+        if let Event::CandidatesScored { epoch, lr, .. } = e {
             refined.push((epoch, lr));
         }
         Ok(())
