@@ -5,7 +5,7 @@ use crate::flags::{parse_stop_div, Format, SmoothingKind, StopDiv, SuggestArgs};
 use crate::output;
 use anyhow::{Context, Result};
 use clap::Parser;
-use lrfind::{analyze, Analysis, Curve, Method, Outcome, RangeTestDocument, StopReason};
+use lrfind::{analyze, Analysis, Curve, Method, Outcome, RangeTestDocument};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -61,7 +61,9 @@ pub fn analyze_curve(args: Args) -> Result<()> {
     let mut options = args
         .suggest
         .options(args.smoothing.with_beta(args.beta), args.stop_div.0);
-    options.num_iter = args.num_iter.or(recorded.num_iter);
+    options.num_iter = args
+        .num_iter
+        .or(recorded.as_ref().and_then(RangeTestDocument::num_iter));
     if options.num_iter == Some(0) {
         return Err(bad_input("--num-iter must be at least 1"));
     }
@@ -79,8 +81,8 @@ pub fn analyze_curve(args: Args) -> Result<()> {
     }
     // lrfind's own files say how their range test ended; a curve read as recorded ended so too.
     if !options.replays() && analysis.truncated_from.is_none() {
-        if let Some(stopped) = recorded.stopped {
-            analysis.stopped = stopped;
+        if let Some(doc) = &recorded {
+            analysis.stopped = doc.stopped;
         }
     }
     if let Some(plot) = &args.plot {
@@ -90,7 +92,7 @@ pub fn analyze_curve(args: Args) -> Result<()> {
     if args.format == Format::Json {
         crate::output::emit(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&analysis.to_json())?
+            serde_json::to_string_pretty(&RangeTestDocument::of(&analysis))?
         ))?;
     } else {
         crate::output::emit(&table(&analysis, None))?;
@@ -101,39 +103,21 @@ pub fn analyze_curve(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// What lrfind's own JSON (`lr_find.json`, `analyze --format json`) records of its range test.
-#[derive(Default)]
-struct Recorded {
-    /// How it ended (`"stopped"`).
-    stopped: Option<StopReason>,
-    /// The sweep's configured length (`config.num_iter`, or `config.range_test.num_iter`).
-    num_iter: Option<usize>,
-}
-
-/// [`Recorded`] of the file at `path`: nothing for CSV, stdin, or JSON that is not a
-/// [`RangeTestDocument`].
-fn recorded(path: &Path) -> Recorded {
-    let read = || -> Option<RangeTestDocument> {
-        let mut file = std::fs::File::open(path).ok()?;
-        let mut start = [0u8; 64];
-        let n = file.read(&mut start).ok()?;
-        let json = start[..n]
-            .iter()
-            .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xef | 0xbb | 0xbf))
-            == Some(&b'{');
-        if !json {
-            return None;
-        }
-        let text = std::fs::read_to_string(path).ok()?;
-        serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
-    };
-    match read() {
-        Some(doc) => Recorded {
-            stopped: Some(doc.stopped),
-            num_iter: doc.num_iter(),
-        },
-        None => Recorded::default(),
+/// The range-test document at `path` (lrfind's own `lr_find.json`, `analyze --format json`, the
+/// Python package's `to_json`): nothing for CSV, stdin, or JSON that is not one.
+fn recorded(path: &Path) -> Option<RangeTestDocument> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut start = [0u8; 64];
+    let n = file.read(&mut start).ok()?;
+    let json = start[..n]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xef | 0xbb | 0xbf))
+        == Some(&b'{');
+    if !json {
+        return None;
     }
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
 }
 
 /// The human summary: one line about the curve, one row per rule; `default` is marked.

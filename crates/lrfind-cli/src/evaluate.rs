@@ -5,7 +5,7 @@
 
 use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::flags::{Format, RangeArgs, SuggestArgs};
-use crate::output::{emit, write_atomic};
+use crate::output::{emit, write_json};
 use crate::report;
 use crate::settings::{self, EvaluateConfig, RangeSettings};
 use anyhow::Result;
@@ -123,11 +123,8 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         schedule: args.schedule.kind().name(),
         range_test: RangeSettings::of(&args.range),
     });
-    let doc = eval.to_json(lrfind::DEFAULT_METHOD, config);
-    write_atomic(&args.out.join("evaluate.json"), |w| {
-        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
-        writeln!(w)
-    })?;
+    let doc = eval.document(lrfind::DEFAULT_METHOD, config);
+    write_json(&args.out.join("evaluate.json"), &doc)?;
     // A rate on the grid's axis, or a run off it: Prodigy's lr multiplies its own step size, and
     // one-cycle over the bounds is another schedule than a constant or cosine grid's.
     let off_axis = |name: &str| {

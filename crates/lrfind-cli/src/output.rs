@@ -16,6 +16,14 @@ pub fn write_atomic(
     lrfind::atomic::write(path, fill).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Writes `doc` as pretty JSON and a newline to `path`, whole or not at all ([`write_atomic`]).
+pub fn write_json(path: &Path, doc: &impl serde::Serialize) -> Result<()> {
+    write_atomic(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, doc).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })
+}
+
 /// The claim of one lrfind run on its output folder, taken before any work starts: `.lrfind.lock`
 /// there, holding the run's process id. Writing it is also the check that files can be written
 /// in the folder. It is removed when the run ends, with the folders taking it created if the run

@@ -1,7 +1,7 @@
 //! What the commands show and write around a range test: progress bars, Ctrl-C, and the
 //! `lr_find` files (JSON, CSV, PNG).
 
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_json};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use lrfind::document::{Refinement, Timing};
@@ -119,10 +119,7 @@ pub fn write_range_test(
     if let Some(refinement) = refined {
         doc = doc.refined(refinement);
     }
-    write_atomic(&out.join(format!("{stem}.json")), |w| {
-        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
-        writeln!(w)
-    })?;
+    write_json(&out.join(format!("{stem}.json")), &doc)?;
     write_atomic(&out.join(format!("{stem}.csv")), |w| {
         result.curve.write_csv(w)
     })?;

@@ -5,7 +5,7 @@ use crate::exit::{bad_input, bad_schedule};
 use crate::flags::{first_kind, parse_with_schedule, SeriesFormat};
 use anyhow::{Context, Result};
 use clap::Parser;
-use lrfind::document::{OutcomeDocument, ReadingDocument};
+use lrfind::document::{OutcomeDocument, ReadingDocument, Recommended};
 use lrfind::schedule::{self as sched, FoundRates, ScheduleConfig, ScheduleKind, TakeRates};
 use lrfind::{Method, RangeTestDocument};
 use std::ffi::OsString;
@@ -92,21 +92,25 @@ fn read_found(path: &Path) -> Result<FoundRates> {
         .with_context(|| format!("{}", path.display()))?;
     let doc: RangeTestDocument = serde_json::from_str(&text)
         .map_err(|e| bad_input(format!("{}: not a finder JSON: {e}", path.display())))?;
-    let point = |method: Method| match doc.suggestions.get(&method) {
-        Some(OutcomeDocument::Point { lr, .. }) => Some(*lr),
-        _ => None,
-    };
-    let (method, suggestion) = match doc.recommended_rate() {
-        Some(Ok((method, lr))) => (method, lr),
-        Some(Err(reason)) => {
+    let (method, suggestion) = match &doc.recommended {
+        Some(Recommended {
+            method: Some(method),
+            lr,
+            ..
+        }) => (*method, *lr),
+        Some(Recommended { reason, .. }) => {
             return Err(bad_input(format!(
-                "{}: recommends no rate ({reason}); run the range test again (see its warnings)",
+                "{}: recommends no rate ({}); run the range test again (see its warnings)",
                 path.display(),
+                reason.as_deref().unwrap_or("no reason given")
             )))
         }
         None => {
             let method = doc.default_method.unwrap_or(lrfind::DEFAULT_METHOD);
-            (method, point(method))
+            match doc.suggestions.get(&method) {
+                Some(OutcomeDocument::Point { lr, .. }) => (method, Some(*lr)),
+                _ => (method, None),
+            }
         }
     };
     let flat = matches!(doc.reading, Some(ReadingDocument::Flat { .. }));

@@ -4,7 +4,7 @@
 
 use crate::exit::{bad_input, bad_setting};
 use crate::flags::{kind_after, parse_with_schedule, Format, RangeArgs, SuggestArgs};
-use crate::output::{emit, write_atomic};
+use crate::output::{emit, write_atomic, write_json};
 use crate::report;
 use crate::resume;
 use crate::train_report::{failure, Show};
@@ -16,11 +16,10 @@ use lrfind::metric::MetricDocument;
 use lrfind::refine::Refine;
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
 use lrfind::{Method, Smoothing};
-use lrfind_train::{Checkpoint, Event, Halt, History, TrainError};
+use lrfind_train::{Checkpoint, Event, Halt, History, HistoryDocument, TrainError};
 use lrfind_train::{LrChoice, RefindPolicy, Trainer};
 use lrfind_zoo::workbench::Checkpointing;
 use lrfind_zoo::{HeldOut, TaskSpec};
-use serde_json::Value;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -199,13 +198,10 @@ fn eval_only(args: &Args, device: &Device) -> Result<()> {
     })
 }
 
-/// Writes history.json, history.csv and training.png; returns the JSON document.
-fn write_history(args: &Args, history: &History) -> Result<Value> {
-    let doc = history.to_json(args.schedule.name(), args.task.to_json());
-    write_atomic(&args.out.join("history.json"), |w| {
-        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
-        writeln!(w)
-    })?;
+/// Writes history.json, history.csv and training.png; returns the document.
+fn write_history(args: &Args, history: &History) -> Result<HistoryDocument> {
+    let doc = history.document(args.schedule.name(), args.task.to_json());
+    write_json(&args.out.join("history.json"), &doc)?;
     write_atomic(&args.out.join("history.csv"), |w| history.write_csv(w))?;
     lrfind_plot::plot_training(
         &format!("Training: {} ({})", args.task, args.schedule.name()),

@@ -150,7 +150,7 @@ pub struct TrainState {
 struct Run<'a, P, S> {
     steps_per_epoch: usize,
     score: &'a mut S,
-    checkpoint: &'a mut dyn FnMut(&P, &TrainState) -> Result<(), Halt>,
+    checkpoint: &'a mut SaveState<'a, P>,
 }
 
 /// What saves a run's [`TrainState`] after each epoch ([`Training::checkpoint`]).
@@ -180,10 +180,7 @@ where
 
     /// Hands the run's [`TrainState`] to `save` after every epoch, with the probe, whose model and
     /// optimizer the caller saves beside it ([`Checkpoint`]).
-    pub fn checkpoint(
-        mut self,
-        save: &'a mut dyn FnMut(&P, &TrainState) -> Result<(), Halt>,
-    ) -> Self {
+    pub fn checkpoint(mut self, save: &'a mut SaveState<'a, P>) -> Self {
         self.checkpoint = Some(save);
         self
     }
@@ -212,7 +209,7 @@ where
             None => &mut unobserved,
         };
         let mut unsaved = |_: &P, _: &TrainState| Ok(());
-        let checkpoint: &mut dyn FnMut(&P, &TrainState) -> Result<(), Halt> = match checkpoint {
+        let checkpoint: &mut SaveState<'_, P> = match checkpoint {
             Some(save) => save,
             None => &mut unsaved,
         };

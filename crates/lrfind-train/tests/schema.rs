@@ -52,7 +52,10 @@ fn a_document_reads_back_as_written() {
     let text = serde_json::to_string_pretty(&doc).unwrap();
     let back: RangeTestDocument = serde_json::from_str(&text).unwrap();
     assert_eq!(back, doc);
-    assert_eq!(back.recommended_rate().unwrap().unwrap().0, Method::Valley);
+    assert_eq!(
+        back.recommended.as_ref().unwrap().method,
+        Some(Method::Valley)
+    );
     // Every rule's outcome keeps its kind: the bounds are not read back as a point.
     assert_eq!(
         serde_json::to_value(&back.suggestions).unwrap(),

@@ -164,24 +164,15 @@ where
             None => (None, serde_json::Value::Null, None),
         };
         let (model, optimizer, state) = match resume {
-            Some(c) => {
-                let loaded = (move || -> Result<_, burn::store::RecordError> {
-                    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model))?;
-                    Ok((
-                        model.try_load_record(record)?,
-                        optimizer.load_bytes(c.optimizer)?,
-                    ))
-                })();
-                match loaded {
-                    Ok((model, optimizer)) => (model, optimizer, Some(c.state)),
-                    Err(e) => {
-                        return Outcome {
-                            history: History::default(),
-                            result: Err(TrainError::Resume(e.to_string())),
-                        }
+            Some(c) => match load_checkpoint(model, optimizer, c.model, c.optimizer) {
+                Ok((model, optimizer)) => (model, optimizer, Some(c.state)),
+                Err(e) => {
+                    return Outcome {
+                        history: History::default(),
+                        result: Err(TrainError::Resume(e.to_string())),
                     }
                 }
-            }
+            },
             None => (model, optimizer, None),
         };
         let mut probe = crate::task::probe(model, optimizer, self.train.clone(), self.task.clone());
@@ -479,4 +470,18 @@ fn load_images(
         train.slice(0..0)
     };
     Ok((train, valid))
+}
+
+/// `model` and `optimizer` with the weights and state a checkpoint saved (burn's record bytes).
+fn load_checkpoint<M: Module>(
+    model: M,
+    optimizer: BuiltOptimizer,
+    model_bytes: Vec<u8>,
+    optimizer_bytes: Vec<u8>,
+) -> Result<(M, BuiltOptimizer), burn::store::RecordError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model_bytes))?;
+    Ok((
+        model.try_load_record(record)?,
+        optimizer.load_bytes(optimizer_bytes)?,
+    ))
 }

@@ -161,7 +161,7 @@ pub enum ReadingDocument {
 }
 
 /// The rate to act on: `method` and its suggestion, or `method: null` and the `reason`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Recommended {
     /// The rule whose rate it is; `null` when the curve gives none.
     pub method: Option<Method>,
@@ -194,18 +194,11 @@ impl Recommended {
                 lr: Some(s.lr),
                 loss: Some(s.loss),
                 index: Some(s.index),
-                reason: None,
-                suggested_lr: None,
-                refined: None,
+                ..Default::default()
             },
             Err(why) => Recommended {
-                method: None,
-                lr: None,
-                loss: None,
-                index: None,
                 reason: Some(why.to_string()),
-                suggested_lr: None,
-                refined: None,
+                ..Default::default()
             },
         }
     }
@@ -355,14 +348,6 @@ impl RangeTestDocument {
         }
         self.refine = Some(refinement);
         self
-    }
-
-    /// The rate the document recommends, or why it recommends none.
-    pub fn recommended_rate(&self) -> Option<Result<(Method, Option<f64>), String>> {
-        self.recommended.as_ref().map(|r| match r.method {
-            Some(m) => Ok((m, r.lr)),
-            None => Err(r.reason.clone().unwrap_or_else(|| "no reason given".into())),
-        })
     }
 
     /// The settings' `num_iter` (`config.num_iter`, or `config.range_test.num_iter`).
