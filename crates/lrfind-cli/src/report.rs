@@ -111,6 +111,7 @@ pub fn write_range_test(
         refined,
     } = record;
     let mut doc = RangeTestDocument::recommending(analysis, method);
+    doc.num_iter = Some(result.num_iter);
     doc.config = Some(config);
     doc.device = Some(device.to_string());
     doc.default_method = Some(lrfind::DEFAULT_METHOD);

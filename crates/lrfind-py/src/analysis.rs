@@ -44,12 +44,6 @@ pub(crate) fn options(
     })
 }
 
-/// The `config` of a curve analyzed on its own: the sweep's configured length, when given.
-#[derive(serde::Serialize)]
-struct NumIter {
-    num_iter: usize,
-}
-
 /// A curve and every suggestion made on it (lrfind's `Analysis`), with the rule whose rate is
 /// recommended.
 #[pyclass(module = "lrfind._core")]
@@ -57,8 +51,10 @@ pub struct Analysis {
     analysis: lrfind::Analysis,
     preferred: Method,
     sma_window: usize,
-    /// What the document's `config` records: the range test's settings, or only `num_iter`.
+    /// The range test's settings, recorded as the document's `config`, when it ran here.
     config: Option<serde_json::Value>,
+    /// The sweep's configured steps, the document's `num_iter`, when known.
+    num_iter: Option<usize>,
 }
 
 impl Analysis {
@@ -69,6 +65,7 @@ impl Analysis {
         config: Option<RangeTestConfig>,
     ) -> PyResult<Self> {
         let preferred = preferred.map_or(Ok(lrfind::DEFAULT_METHOD), method)?;
+        let num_iter = config.map(|c| c.num_iter);
         let config = config
             .map(|c| serde_json::to_value(c).map_err(error))
             .transpose()?;
@@ -77,6 +74,7 @@ impl Analysis {
             preferred,
             sma_window,
             config,
+            num_iter,
         })
     }
 }
@@ -199,6 +197,7 @@ impl Analysis {
     fn to_json(&self) -> PyResult<String> {
         let mut doc = RangeTestDocument::recommending(&self.analysis, self.preferred);
         doc.config = self.config.clone();
+        doc.num_iter = self.num_iter;
         doc.curve.raw_loss = self.analysis.curve.raw_loss.clone();
         serde_json::to_string_pretty(&doc).map_err(error)
     }
@@ -281,10 +280,7 @@ pub fn analyze(
         }
     }
     let mut result = Analysis::new(analysis, method, sma_window, None)?;
-    if let Some(n) = num_iter {
-        let config = NumIter { num_iter: n };
-        result.config = Some(serde_json::to_value(config).map_err(error)?);
-    }
+    result.num_iter = num_iter;
     Ok(result)
 }
 

@@ -65,7 +65,13 @@ pub struct RangeTestDocument {
     /// Why the recommendation may not be worth acting on ([`crate::confidence`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<WarningDocument>>,
-    /// The settings that produced the curve (the range test's, and a command's task).
+    /// The steps the sweep was set to run ([`crate::RangeTestConfig::num_iter`]), when known:
+    /// the rules' default skip reads it ([`crate::default_skip`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_iter: Option<usize>,
+    /// The settings that produced the curve, as the program that ran it records them (lrfind's
+    /// CLI: the range test's and the task's). Opaque to this library: what it reads is typed
+    /// above.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
     /// What it ran on.
@@ -305,6 +311,7 @@ impl RangeTestDocument {
             recommended: None,
             confidence: None,
             warnings: None,
+            num_iter: None,
             config: None,
             device: None,
             default_method: None,
@@ -350,14 +357,17 @@ impl RangeTestDocument {
         self
     }
 
-    /// The settings' `num_iter` (`config.num_iter`, or `config.range_test.num_iter`).
+    /// The sweep's configured steps: `num_iter`, or in a file written before that key existed
+    /// (lrfind 0.x before 2026-12), the CLI's `config.num_iter` / `config.range_test.num_iter`.
     pub fn num_iter(&self) -> Option<usize> {
-        let config = self.config.as_ref()?;
-        config
-            .get("num_iter")
-            .or_else(|| config.get("range_test")?.get("num_iter"))?
-            .as_u64()
-            .map(|n| n as usize)
+        self.num_iter.or_else(|| {
+            let config = self.config.as_ref()?;
+            config
+                .get("num_iter")
+                .or_else(|| config.get("range_test")?.get("num_iter"))?
+                .as_u64()
+                .map(|n| n as usize)
+        })
     }
 
     /// The JSON Schema of the document (what `docs/schema/range-test.json` holds).
