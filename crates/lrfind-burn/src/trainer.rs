@@ -23,7 +23,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use lrfind::{BatchSource, HeldOutScore};
 use lrfind_train::Trainer;
-use lrfind_train::{Outcome, TrainObserver};
+use lrfind_train::{Outcome, Refined, TrainError, TrainObserver};
 
 /// Trains `probe`'s model with `trainer` for its epochs of `steps_per_epoch` optimizer steps,
 /// scoring the model with `score` after each epoch and reporting to `observer`; the outcome holds
@@ -48,4 +48,27 @@ where
         })
         .observe(observer)
         .run(probe)
+}
+
+/// [`Trainer::refine`] on a burn model: `candidates` rates around `lr` each train `steps`
+/// optimizer steps from `probe`'s current state as a run of `trainer`, scored by `score`, the
+/// state restored after each; the lowest held-out loss wins.
+#[allow(clippy::too_many_arguments)]
+pub fn refine<M, S, F, Opt>(
+    trainer: &Trainer,
+    probe: &mut BurnProbe<M, S, F, Opt>,
+    lr: f64,
+    candidates: usize,
+    steps: usize,
+    mut score: impl FnMut(&M) -> HeldOutScore,
+    observer: &mut dyn TrainObserver,
+) -> Result<Refined, TrainError<ProbeError<S::Error>>>
+where
+    M: Module + Clone,
+    S: BatchSource,
+    F: FnMut(&M, &S::Batch) -> Tensor<1>,
+    Opt: ModuleStep,
+{
+    let mut score = |p: &BurnProbe<M, S, F, Opt>| p.model().map(&mut score);
+    trainer.refine(probe, 0, lr, candidates, steps, &mut score, observer)
 }

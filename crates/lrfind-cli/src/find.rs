@@ -8,8 +8,9 @@ use crate::settings::{self, FindConfig, RangeSettings};
 use anyhow::Result;
 use clap::Parser;
 use lrfind::document::Refinement;
-use lrfind::refine::Candidate;
+use lrfind::schedule::{ScheduleConfig, ScheduleKind};
 use lrfind::{analyze_result, Smoothing};
+use lrfind_train::{Event, Halt, LrChoice, TrainError, Trainer};
 use lrfind_zoo::workbench::Workbench;
 use lrfind_zoo::{HeldOut, TaskSpec};
 use std::path::PathBuf;
@@ -100,7 +101,7 @@ pub fn find_rate(args: Args) -> Result<()> {
         seconds,
         device: args.task.backend.describe(),
         method: lrfind::DEFAULT_METHOD,
-        refined: refined.as_ref().map(|r| Refinement {
+        refined: refined.as_ref().map(|Refined(r)| Refinement {
             epochs: args.refine_epochs,
             steps: r.steps,
             candidates: r.candidates.clone(),
@@ -122,7 +123,7 @@ pub fn find_rate(args: Args) -> Result<()> {
             text += &r.table();
         }
         text += &match (&recommended, &refined) {
-            (Ok((m, _)), Some(r)) => format!(
+            (Ok((m, _)), Some(Refined(r))) => format!(
                 "* recommended: {} ({m}, refined over {} candidates)",
                 crate::output::lr(r.lr),
                 r.candidates.len()
@@ -155,20 +156,16 @@ pub fn find_rate(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// A refinement's outcome.
-struct Refined {
-    candidates: Vec<Candidate>,
-    steps: usize,
-    lr: f64,
-}
+/// A refinement's outcome, as the table shows it.
+struct Refined(lrfind_train::Refined);
 
 impl Refined {
     /// The candidates as a table, the winner marked.
     fn table(&self) -> String {
-        let mut text = format!("refinement: {} steps per candidate\n", self.steps);
+        let mut text = format!("refinement: {} steps per candidate\n", self.0.steps);
         text += "  candidate lr   held-out loss\n";
-        for c in &self.candidates {
-            let mark = if c.lr == self.lr { "*" } else { " " };
+        for c in &self.0.candidates {
+            let mark = if c.lr == self.0.lr { "*" } else { " " };
             text += &format!(
                 "{mark} {:>12}   {:>13.4}\n",
                 crate::output::lr(c.lr),
@@ -179,8 +176,9 @@ impl Refined {
     }
 }
 
-/// `--refine K` around `lr`: K candidates, each trained --refine-epochs from the initial weights;
-/// none after Ctrl-C (the range test's files are still written, and the command exits with 130).
+/// `--refine K` around `lr` ([`lrfind_train::Trainer::refine`] of a constant-rate run): K
+/// candidates, each trained --refine-epochs from the initial weights; none after Ctrl-C (the range
+/// test's files are still written, and the command exits with 130).
 fn refine(
     bench: &dyn Workbench,
     args: &Args,
@@ -189,19 +187,23 @@ fn refine(
     stop: &AtomicBool,
 ) -> Result<Option<Refined>> {
     let steps = args.refine_epochs * bench.steps_per_epoch();
-    let bar = report::progress_bar(k as u64);
+    let constant =
+        ScheduleConfig::default_of(ScheduleKind::Constant).expect("constant has defaults");
+    let trainer = Trainer::new(1, LrChoice::Fixed(lr), constant);
+    let bar = report::progress_bar((k * steps) as u64);
     bar.set_message("refining: candidate runs");
-    let candidates = bench
-        .refine(lr, k, steps, &|| bar.inc(1), stop)
-        .map_err(bad_input)?;
+    let mut observer = |e: Event<'_>| {
+        bar.inc(matches!(e, Event::CandidateStep { .. }) as u64);
+        match stop.load(Ordering::SeqCst) {
+            true => Err(Halt::Interrupt),
+            false => Ok(()),
+        }
+    };
+    let refined = bench.refine(&trainer, lr, k, steps, &mut observer);
     bar.finish_and_clear();
-    if stop.load(Ordering::SeqCst) {
-        return Ok(None);
+    match refined {
+        Ok(refined) => Ok(Some(Refined(refined))),
+        Err(TrainError::Interrupted) => Ok(None),
+        Err(e) => Err(bad_input(e)),
     }
-    let lr = lrfind::refine::pick(&candidates).expect("k ≥ 1 candidates");
-    Ok(Some(Refined {
-        candidates,
-        steps,
-        lr,
-    }))
 }

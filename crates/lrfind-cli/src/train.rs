@@ -13,9 +13,9 @@ use burn::prelude::*;
 use clap::Parser;
 use indicatif::ProgressBar;
 use lrfind::metric::MetricDocument;
-use lrfind::refine::Refine;
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
 use lrfind::{Method, Smoothing};
+use lrfind_train::Refine;
 use lrfind_train::{Checkpoint, Event, Halt, History, HistoryDocument, TrainError};
 use lrfind_train::{LrChoice, RefindPolicy, Trainer};
 use lrfind_zoo::workbench::Checkpointing;
@@ -147,11 +147,11 @@ impl Args {
         }
     }
 
-    /// `--refine`: as given, else [`lrfind::refine::DEFAULT_CANDIDATES`] with one-cycle and 0
+    /// `--refine`: as given, else [`lrfind_train::refinement::DEFAULT_CANDIDATES`] with one-cycle and 0
     /// with every other schedule.
     pub fn refine_candidates(&self) -> usize {
         self.refine.unwrap_or(match self.schedule {
-            ScheduleKind::OneCycle => lrfind::refine::DEFAULT_CANDIDATES,
+            ScheduleKind::OneCycle => lrfind_train::refinement::DEFAULT_CANDIDATES,
             _ => 0,
         })
     }

@@ -1,8 +1,8 @@
 //! What a training run recorded: one row per epoch, every optimizer step's lr and loss, each
 //! range test's choice, and how the run ended — as JSON and CSV.
 
+use lrfind::document::Candidate;
 use lrfind::metric::{Metric, MetricDocument};
-use lrfind::refine::Candidate;
 use lrfind::Method;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

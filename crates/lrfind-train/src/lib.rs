@@ -23,6 +23,7 @@
 mod checkpoint;
 mod history;
 mod refind;
+pub mod refinement;
 pub mod regret;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
@@ -31,9 +32,10 @@ pub use history::{
     RefindRecord, StepsDocument, HISTORY_SCHEMA,
 };
 pub use refind::{PlateauWatch, RefindPolicy};
+pub use refinement::{Refine, Refined};
 
+use lrfind::document::Candidate;
 use lrfind::metric::HeldOutScore;
-use lrfind::refine::{self, Candidate, Refine};
 use lrfind::schedule::{
     FoundRates, MissingRate, RateUse, Schedule, ScheduleConfig, ScheduleError, TakeRates,
 };
@@ -83,7 +85,7 @@ pub struct Trainer {
     /// cycles it (one-cycle, cyclic) and the probe's optimizer has one ([`Probe::set_momentum`]).
     pub cycle_momentum: bool,
     /// After the range test before training (and each re-find with [`Refine::refinds`]), refine
-    /// its suggestion ([`lrfind::refine`]): from the same state, each candidate rate trains its
+    /// its suggestion ([`Trainer::refine`]): from the same state, each candidate rate trains its
     /// share of the remaining steps under the schedule, is scored on the held-out data, and the
     /// state is restored; the lowest held-out loss gives the rate. Not for cyclic schedules (they
     /// take the bounds).
@@ -455,6 +457,15 @@ pub enum TrainError<E: std::error::Error + 'static> {
         /// Why.
         source: E,
     },
+    /// A refinement was asked for with no candidates.
+    #[error("refine.candidates must be at least 1")]
+    NoCandidates,
+    /// A refinement's share of the run is not in (0, 1].
+    #[error("refine.share must be in (0, 1], got {share}")]
+    RefineShare {
+        /// `refine.share`.
+        share: f64,
+    },
     /// The observer asked to stop.
     #[error("interrupted")]
     Interrupted,
@@ -571,6 +582,9 @@ impl Trainer {
             return Err(TrainError::NoEpochs);
         }
         self.check_rules()?;
+        if let Some(refine) = self.refine {
+            refine.validate()?;
+        }
         let total = self.epochs * steps_per_epoch;
         let (first, mut running, mut schedule, mut watch) = match resume {
             Some(state) => {
@@ -734,15 +748,22 @@ impl Trainer {
         if let (Some(refine), Some(lr), false) = (refine, found.suggestion, cyclic) {
             let steps = refine.steps(remaining);
             let mut forward = |e: Event<'_>| observer.on_event(e);
-            candidates = self.candidates(probe, epoch, lr, refine, steps, score, &mut forward)?;
-            found.suggestion = refine::pick(&candidates);
-            if let Some(lr) = found.suggestion {
-                observer.on_event(Event::CandidatesScored {
-                    epoch,
-                    candidates: &candidates,
-                    lr,
-                })?;
-            }
+            let refined = self.refine(
+                probe,
+                epoch,
+                lr,
+                refine.candidates,
+                steps,
+                score,
+                &mut forward,
+            )?;
+            observer.on_event(Event::CandidatesScored {
+                epoch,
+                candidates: &refined.candidates,
+                lr: refined.lr,
+            })?;
+            found.suggestion = Some(refined.lr);
+            candidates = refined.candidates;
         }
         let (config, lr, used) = self
             .schedule
@@ -767,65 +788,5 @@ impl Trainer {
             steps: remaining.max(1),
             start: history.step_lr.len(),
         })
-    }
-
-    /// Trains each candidate rate (`lr` × [`refine::factors`]) for `steps` optimizer steps under
-    /// the schedule from the probe's current state, scores it, and restores the state. (Score and
-    /// observer are trait objects: each candidate is a [`Training`], which could refine again.)
-    #[allow(clippy::too_many_arguments)]
-    fn candidates<P: Probe>(
-        &self,
-        probe: &mut P,
-        epoch: usize,
-        lr: f64,
-        refine: Refine,
-        steps: usize,
-        score: &mut dyn FnMut(&P) -> Option<HeldOutScore>,
-        observer: &mut dyn TrainObserver,
-    ) -> Result<Vec<Candidate>, TrainError<P::Error>> {
-        let factors = refine::factors(refine.candidates);
-        let of = factors.len();
-        let mut candidates = Vec::with_capacity(of);
-        for (candidate, factor) in factors.into_iter().enumerate() {
-            let rate = lr * factor;
-            let short = Trainer {
-                epochs: 1,
-                lr: LrChoice::Fixed(rate),
-                refind: RefindPolicy::Never,
-                refine: None,
-                ..self.clone()
-            };
-            let start = probe
-                .snapshot()
-                .map_err(|source| TrainError::Refine { epoch, source })?;
-            let mut forward = |e: Event<'_>| match e {
-                Event::Step { step, .. } => observer.on_event(Event::CandidateStep {
-                    epoch,
-                    candidate,
-                    of,
-                    step,
-                    steps,
-                }),
-                _ => Ok(()),
-            };
-            let run = short
-                .training(steps, &mut *score)
-                .observe(&mut forward)
-                .run(probe);
-            probe
-                .restore(start)
-                .map_err(|source| TrainError::Refine { epoch, source })?;
-            let val_loss = match run.result {
-                Ok(()) => run
-                    .history
-                    .epochs
-                    .last()
-                    .map_or(f64::INFINITY, |r| r.val_loss),
-                Err(TrainError::Diverged { .. }) => f64::INFINITY,
-                Err(e) => return Err(e),
-            };
-            candidates.push(Candidate { lr: rate, val_loss });
-        }
-        Ok(candidates)
     }
 }

@@ -367,7 +367,7 @@ fn a_refinement_trains_each_candidate_from_the_same_weights_and_takes_the_lowest
     trainer.range_test.end_lr = 1.0;
     trainer.range_test.num_iter = 30;
     trainer.refind = RefindPolicy::Every(2);
-    trainer.refine = Some(lrfind::refine::Refine::default());
+    trainer.refine = Some(lrfind_train::Refine::default());
     let (mut probe, mut history) = (Quadratic { w: 0.0 }, History::default());
     let mut refined = Vec::new();
     let mut observer = |e: Event<'_>| {

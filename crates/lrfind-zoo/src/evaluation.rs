@@ -2,16 +2,15 @@
 //! (the oracle) and at every rule's suggestion, and keep each run's final held-out loss. The
 //! statistics over seeds (mean, best, regret) are [`lrfind_train::regret`]'s.
 
-use crate::task::{held_out_score, Task};
+use crate::task::{held_out_score, LossFn, Task};
 use burn::module::Module;
-use lrfind::refine::{self, Candidate, Refine};
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
 use lrfind::{analyze, AnalyzeError, AnalyzeOptions, Method, RangeTestConfig, RunError};
 use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind};
 use lrfind_burn::probe::ProbeError;
-use lrfind_burn::Batches;
+use lrfind_burn::{Batches, BurnProbe};
 use lrfind_train::regret::{Outcome, SeedRuns};
-use lrfind_train::{Event, Halt};
+use lrfind_train::{Event, Halt, Refine, Refined, TrainError, TrainObserver};
 use lrfind_train::{LrChoice, Trainer};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,7 +78,7 @@ pub fn rule_names() -> Vec<String> {
 /// the evaluation's schedule, from the same weights — whatever optimizer the task names.
 pub const LR_FREE: &str = "prodigy(lr=1)";
 
-/// The label of the refined recommendation ([`lrfind::refine`] with its defaults, as
+/// The label of the refined recommendation ([`Trainer::refine`] with its defaults, as
 /// `train --refine 5`): from the same weights, each of ¼…4 × the recommended rate trains a fifth
 /// of the run, and the one with the lowest held-out loss is trained in full.
 pub const REFINED: &str = "consensus+refine";
@@ -96,6 +95,9 @@ pub enum EvaluationError {
     /// Its curve could not be read.
     #[error(transparent)]
     Analyze(#[from] AnalyzeError),
+    /// The refinement failed (not by diverging: a diverged candidate scores ∞).
+    #[error("the refinement failed: {0}")]
+    Refine(TrainError<ProbeError<std::convert::Infallible>>),
     /// The stop flag was set: the seed's runs stopped at their next step.
     #[error("interrupted")]
     Interrupted,
@@ -172,11 +174,11 @@ where
     }
     if let Some(s) = analysis.suggestion(lrfind::DEFAULT_METHOD) {
         let refine = Refine::default();
-        let candidates = seed.refine(s.lr, refine.candidates, refine.steps(steps), progress);
-        if stopped() {
-            return Err(EvaluationError::Interrupted);
-        }
-        let lr = refine::pick(&candidates).expect("at least one candidate");
+        let lr = match seed.refine(s.lr, refine.candidates, refine.steps(steps), progress) {
+            Ok(refined) => refined.lr,
+            Err(TrainError::Interrupted) => return Err(EvaluationError::Interrupted),
+            Err(e) => return Err(EvaluationError::Refine(e)),
+        };
         plans.push((REFINED.to_string(), Plan::Rate(lr)));
     }
     if let Some(b) = analysis.bounds() {
@@ -228,40 +230,43 @@ pub(crate) struct Seed<'a, M, T: Task<M>> {
     pub stop: Option<&'a AtomicBool>,
 }
 
-impl<M, T> Seed<'_, M, T>
-where
-    M: Module + Clone + Send + Sync,
-    T: Task<M> + Send + Sync,
-    T::Batch: Send + Sync,
-{
-    /// [`lrfind::refine`] of `lr` from the initial weights: each of `candidates` rates trains
-    /// `steps` optimizer steps under the schedule (in parallel), scored on the held-out batches;
-    /// `progress` is called after each.
+impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
+    /// [`Trainer::refine`] of `lr` from the initial weights and a fresh optimizer, under the
+    /// evaluation's schedule (as [`Seed::train`] trains a rate), scored on the held-out batches;
+    /// `progress` is called after each candidate.
     pub fn refine(
         &self,
         lr: f64,
         candidates: usize,
         steps: usize,
         progress: &(dyn Fn() + Sync),
-    ) -> Vec<Candidate> {
-        refine::factors(candidates)
-            .into_par_iter()
-            .map(|k| {
-                let lr = k * lr;
-                let val_loss = self.train(Plan::Rate(lr), steps).val_loss;
-                progress();
-                Candidate { lr, val_loss }
-            })
-            .collect()
+    ) -> Result<Refined, TrainError<ProbeError<std::convert::Infallible>>> {
+        let plan = Plan::Rate(lr);
+        let mut probe = self.probe(plan);
+        let score = |m: &M| held_out_score(self.task, m, self.valid.all());
+        let mut observer = self.observer(|e| {
+            if let Event::CandidateStep { step, steps, .. } = e {
+                if step + 1 == steps {
+                    progress();
+                }
+            }
+        });
+        let trainer = self.trainer(plan);
+        let refine = lrfind_burn::trainer::refine;
+        refine(
+            &trainer,
+            &mut probe,
+            lr,
+            candidates,
+            steps,
+            score,
+            &mut observer,
+        )
     }
-}
 
-impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
-    /// Trains `run` (a rate under the evaluation's schedule, one-cycle over bounds, or Prodigy
-    /// under the schedule) for `steps` optimizer steps as one epoch, from the initial weights with
-    /// a fresh optimizer, then scores the held-out batches. A run that fails or whose loss turns
-    /// non-finite diverged (held-out loss ∞).
-    fn train(&self, run: Plan, steps: usize) -> Outcome {
+    /// The trainer of `run`: one epoch at its rate under the evaluation's schedule, one-cycle
+    /// over bounds, or Prodigy's multiplier under the schedule.
+    fn trainer(&self, run: Plan) -> Trainer {
         let (lr, schedule) = match run {
             Plan::Rate(lr) | Plan::LrFree(lr) => (lr, self.schedule.config()),
             Plan::Bounds(base, max) => (
@@ -278,25 +283,43 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
         // one-cycle(bounds) row of a constant-rate evaluation keeps it fixed (as docs/evaluation.md's
         // constant-rate table was measured).
         trainer.cycle_momentum = self.schedule == EvalSchedule::OneCycle;
-        let (optimizer, momentum) = match run {
+        trainer
+    }
+
+    /// A probe of `run` on the initial weights with a fresh optimizer (Prodigy for
+    /// [`Plan::LrFree`], else the task's).
+    fn probe(
+        &self,
+        run: Plan,
+    ) -> BurnProbe<M, Batches<T::Batch>, impl LossFn<M, T::Batch>, BuiltOptimizer> {
+        let optimizer = match run {
             Plan::LrFree(_) => OptimizerKind::Prodigy.build_cycling(Default::default()),
             _ => (self.optimizer)(),
         };
-        let mut probe = crate::task::probe(
-            self.model.clone(),
-            optimizer,
-            self.train.clone(),
-            self.task.clone(),
-        );
-        if let Some(control) = momentum {
-            probe = probe.with_momentum_control(control);
-        }
-        let score = |m: &M| held_out_score(self.task, m, self.valid.all());
+        let (model, data) = (self.model.clone(), self.train.clone());
+        crate::task::cycling_probe(model, optimizer, data, self.task.clone())
+    }
+
+    /// An observer that passes every event to `see` and stops the run once the stop flag is set.
+    fn observer<'s>(&'s self, mut see: impl FnMut(Event<'_>) + 's) -> impl TrainObserver + 's {
         let stop = self.stop;
-        let mut observer = |_: Event<'_>| match stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
-            true => Err(Halt::Interrupt),
-            false => Ok(()),
-        };
+        move |e: Event<'_>| {
+            see(e);
+            match stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                true => Err(Halt::Interrupt),
+                false => Ok(()),
+            }
+        }
+    }
+
+    /// Trains `run` for `steps` optimizer steps as one epoch, from the initial weights with a
+    /// fresh optimizer, then scores the held-out batches. A run that fails or whose loss turns
+    /// non-finite diverged (held-out loss ∞).
+    fn train(&self, run: Plan, steps: usize) -> Outcome {
+        let trainer = self.trainer(run);
+        let mut probe = self.probe(run);
+        let score = |m: &M| held_out_score(self.task, m, self.valid.all());
+        let mut observer = self.observer(|_| ());
         let fitted = lrfind_burn::trainer::fit(&trainer, &mut probe, steps, score, &mut observer);
         match (fitted.result, fitted.history.epochs.last()) {
             (Ok(()), Some(row)) if row.val_loss.is_finite() => Outcome {

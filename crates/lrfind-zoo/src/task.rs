@@ -5,7 +5,7 @@ use crate::model::{CharLm, Classifier, Mlp};
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig, MseLoss, Reduction};
 use burn::prelude::*;
 use lrfind::{BatchSource, HeldOutScore, Metric};
-use lrfind_burn::optim::ModuleStep;
+use lrfind_burn::optim::{BuiltOptimizer, ModuleStep, MomentumControl};
 use lrfind_burn::BurnProbe;
 
 /// Sums over held-out batches; [`Score::mean_loss`] and [`Task::metric`] turn them into means.
@@ -187,6 +187,31 @@ where
     BurnProbe::new(model, optimizer, data, move |m: &M, b: &T::Batch| {
         task.loss(m, b)
     })
+}
+
+/// A task's loss as a probe calls it (a name for the closure type [`cycling_probe`] returns).
+pub trait LossFn<M, B>: FnMut(&M, &B) -> Tensor<1> {}
+
+impl<M, B, F: FnMut(&M, &B) -> Tensor<1>> LossFn<M, B> for F {}
+
+/// [`probe`] with a built optimizer whose momentum the schedule cycles through `momentum`, when
+/// given ([`lrfind_burn::optim::OptimizerKind::build_cycling`]).
+pub fn cycling_probe<M, T, S>(
+    model: M,
+    (optimizer, momentum): (BuiltOptimizer, Option<MomentumControl>),
+    data: S,
+    task: T,
+) -> BurnProbe<M, S, impl LossFn<M, T::Batch>, BuiltOptimizer>
+where
+    M: Module + Clone,
+    T: Task<M>,
+    S: BatchSource<Batch = T::Batch>,
+{
+    let probe = self::probe(model, optimizer, data, task);
+    match momentum {
+        Some(control) => probe.with_momentum_control(control),
+        None => probe,
+    }
 }
 
 /// Scores `model` on every batch of `batches`, summed.

@@ -3,26 +3,27 @@
 //! and batch types.
 
 use crate::data::{self, Classification};
-use crate::evaluation::{evaluate_seed, EvalSchedule, EvaluationError, EvaluationPlan, Seed};
+use crate::evaluation::{evaluate_seed, EvaluationError, EvaluationPlan};
 use crate::memory;
 use crate::model::{CharLm, CharLmShape, Cnn, Mlp};
 use crate::spec::{default_text, Dataset, ModelKind, TaskError, TaskSpec, FASHION_MNIST_DIR};
-use crate::task::{held_out_score, Classify, NextChar, Regress, Task};
+use crate::task::{held_out_score, Classify, LossFn, NextChar, Regress, Task};
 use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
-use lrfind::refine::Candidate;
 use lrfind::{HeldOutScore, Observer, RangeTestConfig, RangeTestResult, RunError};
-use lrfind_burn::optim::{BuiltOptimizer, ModuleStep};
+use lrfind_burn::optim::{BuiltOptimizer, ModuleStep, MomentumControl};
 use lrfind_burn::probe::ProbeError;
-use lrfind_burn::{seeded, Batches};
+use lrfind_burn::{seeded, Batches, BurnProbe};
 use lrfind_data::table::{self, Split};
 use lrfind_data::text::{Corpus, Windows};
 use lrfind_data::{digits, idx};
 use lrfind_train::regret::SeedRuns;
 use lrfind_train::Trainer;
-use lrfind_train::{Checkpoint, Halt, History, Outcome, TrainError, TrainObserver, TrainState};
+use lrfind_train::{
+    Checkpoint, Halt, History, Outcome, Refined, TrainError, TrainObserver, TrainState,
+};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -72,18 +73,18 @@ pub trait Workbench {
     fn trained_model(&self) -> Option<Result<Vec<u8>, TaskError>>;
     /// The held-out score of a model saved from this task (same settings).
     fn score_saved(&self, path: &Path) -> Result<HeldOutScore, TaskError>;
-    /// [`lrfind::refine`] of `lr` from the model's initial weights: each of `candidates` rates
-    /// trains `steps` optimizer steps at a constant rate with a fresh optimizer (in parallel) and
-    /// is scored on the held-out batches; `progress` is called after each. Once `stop` is set the
-    /// runs end at their next step: the outcome is then not a refinement (the caller checks).
+    /// [`Trainer::refine`] of `lr` from the model's initial weights and a fresh optimizer: each
+    /// of `candidates` rates trains `steps` optimizer steps as a run of `trainer`, scored on the
+    /// held-out batches (none: [`TrainError::NoScore`]); `observer` sees every candidate's steps
+    /// and can stop it.
     fn refine(
         &self,
+        trainer: &Trainer,
         lr: f64,
         candidates: usize,
         steps: usize,
-        progress: &(dyn Fn() + Sync),
-        stop: &AtomicBool,
-    ) -> Result<Vec<Candidate>, TaskError>;
+        observer: &mut dyn TrainObserver,
+    ) -> Result<Refined, TrainError<StepError>>;
     /// One seed of an evaluation (see [`crate::evaluation`]).
     fn evaluate(
         &self,
@@ -175,10 +176,7 @@ where
             },
             None => (model, optimizer, None),
         };
-        let mut probe = crate::task::probe(model, optimizer, self.train.clone(), self.task.clone());
-        if let Some(control) = momentum {
-            probe = probe.with_momentum_control(control);
-        }
+        let mut probe = self.probe_of(model, (optimizer, momentum));
         let steps = self.train.len();
         let mut checkpoint = |p: &_, s: &TrainState| -> Result<(), Halt> {
             let Some(save) = save.as_mut() else {
@@ -196,13 +194,8 @@ where
                 optimizer: probe.optimizer().to_bytes().map_err(fail)?,
             })
         };
-        // No held-out batches: no score, and the trainer stops with `NoScore`.
-        let (task, valid) = (&self.task, &self.valid);
-        let score = |p: &lrfind_burn::BurnProbe<M, _, _, BuiltOptimizer>| {
-            Some(held_out_score(task, p.model()?, valid.as_ref()?.all()))
-        };
         let mut training = trainer
-            .training(steps, score)
+            .training(steps, self.held_out())
             .observe(observer)
             .checkpoint(&mut checkpoint);
         if let Some(state) = state {
@@ -241,23 +234,15 @@ where
 
     fn refine(
         &self,
+        trainer: &Trainer,
         lr: f64,
         candidates: usize,
         steps: usize,
-        progress: &(dyn Fn() + Sync),
-        stop: &AtomicBool,
-    ) -> Result<Vec<Candidate>, TaskError> {
-        let optimizer = || self.spec.build_cycling_optimizer();
-        let seed = Seed {
-            model: &self.model,
-            task: &self.task,
-            train: &self.train,
-            valid: self.valid.as_ref().ok_or_else(no_held_out)?,
-            optimizer: &optimizer,
-            schedule: EvalSchedule::Constant,
-            stop: Some(stop),
-        };
-        Ok(seed.refine(lr, candidates, steps, progress))
+        observer: &mut dyn TrainObserver,
+    ) -> Result<Refined, TrainError<StepError>> {
+        let mut probe = self.probe_of(self.model.clone(), self.spec.build_cycling_optimizer());
+        let mut score = self.held_out();
+        trainer.refine(&mut probe, 0, lr, candidates, steps, &mut score, observer)
     }
 
     fn evaluate(
@@ -281,6 +266,39 @@ where
             progress,
             stop,
         )
+    }
+}
+
+impl<M, T> Bench<M, T>
+where
+    M: Module + Clone,
+    T: Task<M>,
+{
+    /// A probe training `model` on the training batches ([`crate::task::cycling_probe`]).
+    fn probe_of(
+        &self,
+        model: M,
+        optimizer: (BuiltOptimizer, Option<MomentumControl>),
+    ) -> BurnProbe<M, Batches<T::Batch>, impl LossFn<M, T::Batch>, BuiltOptimizer> {
+        crate::task::cycling_probe(model, optimizer, self.train.clone(), self.task.clone())
+    }
+
+    /// A probe's model scored on the held-out batches; none loaded: no score (the trainer then
+    /// stops with [`TrainError::NoScore`]).
+    fn held_out<S, F>(
+        &self,
+    ) -> impl FnMut(&BurnProbe<M, S, F, BuiltOptimizer>) -> Option<HeldOutScore> + '_
+    where
+        S: lrfind::BatchSource,
+        F: FnMut(&M, &S::Batch) -> Tensor<1>,
+    {
+        |p| {
+            Some(held_out_score(
+                &self.task,
+                p.model()?,
+                self.valid.as_ref()?.all(),
+            ))
+        }
     }
 }
 

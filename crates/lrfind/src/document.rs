@@ -6,7 +6,6 @@
 
 use crate::analysis::{Analysis, NoRecommendation, Outcome};
 use crate::noise::{BatchNoise, Reading};
-use crate::refine::Candidate;
 use crate::stop::StopReason;
 use crate::suggest::Method;
 use indexmap::IndexMap;
@@ -253,7 +252,19 @@ impl Timing {
     }
 }
 
-/// A refinement of the recommended rate ([`crate::refine`]): its candidates and the winner.
+/// One candidate of a refinement (`lrfind_train::refinement`): a rate and its held-out loss.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Candidate {
+    /// Its rate.
+    pub lr: f64,
+    /// Its held-out loss after the short run (∞: diverged; `null` in JSON).
+    #[serde(with = "infinite_as_null")]
+    #[schemars(with = "Option<f64>")]
+    pub val_loss: f64,
+}
+
+/// A refinement of the recommended rate (`lrfind_train::refinement`): its candidates and the
+/// winner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Refinement {
     /// Epochs each candidate trained.

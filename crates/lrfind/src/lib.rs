@@ -40,7 +40,6 @@ pub mod noise;
 mod probe;
 mod ramp;
 mod range_test;
-pub mod refine;
 mod smooth;
 mod stop;
 pub mod suggest;
