@@ -26,8 +26,8 @@ use burn_train::{InferenceStep, TrainStep};
 use lrfind::suggest::{Bounds, Suggestion};
 use lrfind::BatchSource;
 use lrfind::{
-    Analysis, AnalyzeError, AnalyzeOptions, Method, NoRecommendation, Observer, RangeTestConfig,
-    RangeTestResult, RunError,
+    Analysis, AnalyzeError, AnalyzeOptions, Method, NoRecommendation, Observer, Progress,
+    RangeTestConfig, RangeTestResult, RunError,
 };
 use std::sync::Arc;
 
@@ -135,7 +135,7 @@ impl LrFinder {
         <M as TrainStep>::Output: Adaptor<LossInput>,
         <M as InferenceStep>::Input: Clone + 'static,
         <M as InferenceStep>::Output: Adaptor<LossInput>,
-        O: Observer,
+        O: for<'a> Observer<&'a Progress>,
     {
         let mut probe = self.probe(model, optimizer, train)?;
         if let Some((loader, count)) = valid {
@@ -181,7 +181,7 @@ impl LrFinder {
         M: TrainStep + Module + Clone,
         <M as TrainStep>::Input: Clone,
         <M as TrainStep>::Output: Adaptor<LossInput>,
-        O: Observer,
+        O: for<'a> Observer<&'a Progress>,
         Opt: ModuleStep,
     {
         let result = match lrfind::run(&mut probe, self.config, observer) {

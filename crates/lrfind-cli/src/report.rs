@@ -5,9 +5,8 @@ use crate::output::{write_atomic, write_json};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use lrfind::document::{Refinement, Timing};
-use lrfind::{Analysis, Progress, RangeTestDocument, RangeTestResult, RunError};
+use lrfind::{Analysis, Halt, Progress, RangeTestDocument, RangeTestResult, RunError};
 use serde_json::Value;
-use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,18 +31,17 @@ pub fn ctrl_c() -> Arc<AtomicBool> {
     stop
 }
 
-/// Shows one range-test step on `bar`; breaks once `stop` is set.
-pub fn show_step(bar: &ProgressBar, p: &Progress, stop: &AtomicBool) -> ControlFlow<()> {
+/// Shows one range-test step on `bar`; stops the test once `stop` is set.
+pub fn show_step(bar: &ProgressBar, p: &Progress, stop: &AtomicBool) -> Result<(), Halt> {
     bar.set_position(p.iteration as u64 + 1);
     bar.set_message(format!(
         "lr {:.2e}  loss {}",
         p.lr,
         p.loss.map_or("—".into(), |l| format!("{l:.4}"))
     ));
-    if stop.load(Ordering::SeqCst) {
-        ControlFlow::Break(())
-    } else {
-        ControlFlow::Continue(())
+    match stop.load(Ordering::SeqCst) {
+        true => Err(Halt::Interrupt),
+        false => Ok(()),
     }
 }
 

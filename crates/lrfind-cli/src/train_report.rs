@@ -45,9 +45,7 @@ impl Show<'_> {
                     self.bar = report::progress_bar(p.total as u64);
                     self.started = Instant::now();
                 }
-                if report::show_step(&self.bar, p, self.stop).is_break() {
-                    return Err(Halt::Interrupt);
-                }
+                report::show_step(&self.bar, p, self.stop)?;
             }
             Event::RangeTestStepFailed {
                 iteration,

@@ -39,11 +39,11 @@ use lrfind::metric::HeldOutScore;
 use lrfind::schedule::{
     FoundRates, MissingRate, RateUse, Schedule, ScheduleConfig, ScheduleError, TakeRates,
 };
+pub use lrfind::Halt;
 use lrfind::{
-    analyze_result, Analysis, AnalyzeError, AnalyzeOptions, Method, Probe, Progress,
+    analyze_result, Analysis, AnalyzeError, AnalyzeOptions, Method, Observer, Probe, Progress,
     RangeTestConfig, RangeTestResult, RunError, StopReason,
 };
-use std::ops::ControlFlow;
 
 /// Where the rate comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -332,32 +332,12 @@ pub enum Event<'a> {
     },
 }
 
-/// Why an observer stops a run.
-#[derive(Debug)]
-pub enum Halt {
-    /// The user asked to stop.
-    Interrupt,
-    /// The observer failed (e.g. could not write a file).
-    Fail(Box<dyn std::error::Error + Send + Sync>),
-}
+/// An observer of a training run's events: any [`lrfind::Observer`] of [`Event`] — the one
+/// observer trait of lrfind, the range test's too ([`Event::RangeTestStep`] carries its steps).
+/// A closure `|e: Event<'_>| -> Result<(), Halt>` is one.
+pub trait TrainObserver: for<'a> Observer<Event<'a>> {}
 
-/// Watches a run; an `Err` stops it.
-pub trait TrainObserver {
-    /// Takes one event.
-    fn on_event(&mut self, event: Event<'_>) -> Result<(), Halt>;
-}
-
-impl TrainObserver for () {
-    fn on_event(&mut self, _: Event<'_>) -> Result<(), Halt> {
-        Ok(())
-    }
-}
-
-impl<F: FnMut(Event<'_>) -> Result<(), Halt>> TrainObserver for F {
-    fn on_event(&mut self, event: Event<'_>) -> Result<(), Halt> {
-        self(event)
-    }
-}
+impl<T: for<'a> Observer<Event<'a>> + ?Sized> TrainObserver for T {}
 
 /// A rule setting of a [`Trainer`] that no range test could satisfy.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -703,14 +683,7 @@ impl Trainer {
         history: &mut History,
     ) -> Result<RunningSchedule, TrainError<P::Error>> {
         let config = self.range_test_before(epoch);
-        let mut halted = None;
-        let mut on_step = |p: &Progress| match observer.on_event(Event::RangeTestStep(p)) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(h) => {
-                halted = Some(h);
-                ControlFlow::Break(())
-            }
-        };
+        let mut on_step = |p: &Progress| observer.on_event(Event::RangeTestStep(p));
         let result = match lrfind::run(probe, config, &mut on_step) {
             Ok(r) => r,
             Err(RunError::Step {
@@ -725,10 +698,11 @@ impl Trainer {
                 })?;
                 *partial
             }
+            Err(RunError::Observer { source, .. }) => return Err(TrainError::Observer(source)),
             Err(source) => return Err(TrainError::RangeTest { epoch, source }),
         };
         if result.stopped == StopReason::Interrupted {
-            return Err(halted.map_or(TrainError::Interrupted, TrainError::from));
+            return Err(TrainError::Interrupted);
         }
         let analysis = analyze_result(&result, &self.analysis)
             .map_err(|source| TrainError::Analyze { epoch, source })?;

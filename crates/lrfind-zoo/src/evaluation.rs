@@ -137,8 +137,8 @@ where
     let mut probe = crate::task::probe(model.clone(), optimizer().0, train.clone(), task.clone());
     let stopped = || stop.is_some_and(|s| s.load(Ordering::SeqCst));
     let mut observer = |_: &lrfind::Progress| match stopped() {
-        true => std::ops::ControlFlow::Break(()),
-        false => std::ops::ControlFlow::Continue(()),
+        true => Err(Halt::Interrupt),
+        false => Ok(()),
     };
     let result = match lrfind::run(&mut probe, plan.range_test, &mut observer) {
         Ok(r) => r,

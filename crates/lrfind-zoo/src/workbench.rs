@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
-use lrfind::{HeldOutScore, Observer, RangeTestConfig, RangeTestResult, RunError};
+use lrfind::{HeldOutScore, RangeTestConfig, RangeTestObserver, RangeTestResult, RunError};
 use lrfind_burn::optim::{BuiltOptimizer, ModuleStep, MomentumControl};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::{seeded, Batches, BurnProbe};
@@ -58,7 +58,7 @@ pub trait Workbench {
         config: RangeTestConfig,
         accumulate: usize,
         val_batches: usize,
-        observer: &mut dyn Observer,
+        observer: &mut RangeTestObserver<'_>,
     ) -> Result<RangeTestResult, RunError<StepError>>;
     /// Trains the model with `trainer`, scored on the held-out batches after each epoch;
     /// [`Workbench::trained_model`] then holds the weights if it completed. With
@@ -137,7 +137,7 @@ where
         config: RangeTestConfig,
         accumulate: usize,
         val_batches: usize,
-        observer: &mut dyn Observer,
+        observer: &mut RangeTestObserver<'_>,
     ) -> Result<RangeTestResult, RunError<StepError>> {
         let mut probe = crate::task::probe(
             self.model.clone(),

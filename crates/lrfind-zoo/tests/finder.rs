@@ -17,7 +17,6 @@ use lrfind_burn::optim::{ModuleStep, OptimizerKind, OptimizerOptions};
 use lrfind_burn::{scheduler, BurnScheduler, FinderError, LrFinder};
 use lrfind_zoo::data::ClassBatch;
 use lrfind_zoo::model::{seeded, Mlp};
-use std::ops::ControlFlow;
 use std::sync::Arc;
 
 #[derive(Module, Debug)]
@@ -173,12 +172,9 @@ fn a_nan_step_an_empty_loader_and_an_interruption_are_reported_and_leave_the_mod
         .unwrap_err();
     assert!(matches!(err, FinderError::EmptyLoader("training")), "{err}");
 
-    let mut stop_at_10 = |p: &lrfind::Progress| {
-        if p.iteration >= 9 {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
+    let mut stop_at_10 = |p: &lrfind::Progress| match p.iteration >= 9 {
+        true => Err(lrfind::Halt::Interrupt),
+        false => Ok(()),
     };
     let found = LrFinder::default()
         .run_with(&model, &optimizer, &loader(None), None, &mut stop_at_10)

@@ -54,7 +54,7 @@ pub use batch_source::BatchSource;
 pub use curve::{Curve, CurveError, Location};
 pub use document::{RangeTestDocument, Recommended, RANGE_TEST_SCHEMA};
 pub use metric::{HeldOutScore, Metric};
-pub use probe::{run, Observer, Probe, Progress, RunError};
+pub use probe::{run, Halt, Observer, Probe, Progress, RangeTestObserver, RunError};
 pub use ramp::Ramp;
 
 /// Learning-rate schedules with PyTorch's numbers (the `lrfind-schedule` crate), and the bridge

@@ -1,7 +1,6 @@
 //! The seam to a training framework, and the driver that runs a range test over it.
 
 use crate::range_test::{ConfigError, RangeTest, RangeTestConfig, RangeTestResult};
-use std::ops::ControlFlow;
 
 /// One training step at a given lr, and a snapshot of the training state to come back to.
 ///
@@ -42,23 +41,38 @@ pub struct Progress {
     pub loss: Option<f64>,
 }
 
-/// Watches a running test (progress bar, logger); returning `Break` interrupts it.
-pub trait Observer {
-    /// Sees one step; `Break` interrupts the test.
-    fn on_step(&mut self, progress: &Progress) -> ControlFlow<()>;
+/// Why an observer stops a run.
+#[derive(Debug)]
+pub enum Halt {
+    /// The user asked to stop: a range test ends as [`crate::StopReason::Interrupted`] with the
+    /// points recorded so far.
+    Interrupt,
+    /// The observer failed (it could not write a file, say): the run ends with this error.
+    Fail(Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl Observer for () {
-    fn on_step(&mut self, _: &Progress) -> ControlFlow<()> {
-        ControlFlow::Continue(())
+/// Watches a run one event at a time (progress bar, logger, files) and can stop it — lrfind's one
+/// observer: a range test reports each step's [`Progress`] ([`RangeTestObserver`]); a training run
+/// (`lrfind_train`) reports its events, a range test's steps among them.
+pub trait Observer<E> {
+    /// Sees one event; an `Err` stops the run.
+    fn on_event(&mut self, event: E) -> Result<(), Halt>;
+}
+
+impl<E> Observer<E> for () {
+    fn on_event(&mut self, _: E) -> Result<(), Halt> {
+        Ok(())
     }
 }
 
-impl<F: FnMut(&Progress) -> ControlFlow<()>> Observer for F {
-    fn on_step(&mut self, progress: &Progress) -> ControlFlow<()> {
-        self(progress)
+impl<E, F: FnMut(E) -> Result<(), Halt>> Observer<E> for F {
+    fn on_event(&mut self, event: E) -> Result<(), Halt> {
+        self(event)
     }
 }
+
+/// An observer of a range test's steps, as a trait object.
+pub type RangeTestObserver<'o> = dyn for<'a> Observer<&'a Progress> + 'o;
 
 /// A range test that could not run to its end. Training state has been restored unless the error
 /// is [`RunError::Restore`]; `partial` holds every point recorded before the failure.
@@ -80,6 +94,14 @@ pub enum RunError<E: std::error::Error + 'static> {
         /// The points recorded before it (boxed: errors stay small).
         partial: Box<RangeTestResult>,
     },
+    #[error("the range test's observer failed: {source}")]
+    /// The observer stopped the test with [`Halt::Fail`].
+    Observer {
+        /// Why.
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The points recorded before it.
+        partial: Box<RangeTestResult>,
+    },
     #[error("could not restore the training state after the range test: {source}")]
     /// The state could not be put back.
     Restore {
@@ -91,8 +113,10 @@ pub enum RunError<E: std::error::Error + 'static> {
 }
 
 /// Runs a whole range test on `probe`: snapshot, ramp the lr step by step until the test stops,
-/// then restore the training state — always, also when a step fails or the observer interrupts.
-pub fn run<P: Probe, O: Observer + ?Sized>(
+/// then restore the training state — always, also when a step fails or the observer stops it
+/// ([`Halt::Interrupt`]: the result, [`crate::StopReason::Interrupted`]; [`Halt::Fail`]:
+/// [`RunError::Observer`]).
+pub fn run<P: Probe, O: for<'a> Observer<&'a Progress> + ?Sized>(
     probe: &mut P,
     config: RangeTestConfig,
     observer: &mut O,
@@ -100,6 +124,7 @@ pub fn run<P: Probe, O: Observer + ?Sized>(
     let mut test = RangeTest::new(config)?;
     let state = probe.snapshot().map_err(RunError::Snapshot)?;
     let mut failure = None;
+    let mut observer_failed = None;
     // The warm-up: steps at the first rate whose losses start the smoothing and measure the noise.
     let mut warm = Vec::with_capacity(config.warmup);
     for _ in 0..config.warmup {
@@ -134,8 +159,13 @@ pub fn run<P: Probe, O: Observer + ?Sized>(
             raw_loss,
             loss,
         };
-        if observer.on_step(&progress).is_break() {
-            test.interrupt();
+        match observer.on_event(&progress) {
+            Ok(()) => {}
+            Err(Halt::Interrupt) => test.interrupt(),
+            Err(Halt::Fail(e)) => {
+                observer_failed = Some(e);
+                test.interrupt();
+            }
         }
     }
     let partial = test.finish();
@@ -145,13 +175,17 @@ pub fn run<P: Probe, O: Observer + ?Sized>(
             partial: Box::new(partial),
         });
     }
-    match failure {
-        Some((iteration, source)) => Err(RunError::Step {
+    match (failure, observer_failed) {
+        (Some((iteration, source)), _) => Err(RunError::Step {
             iteration,
             source,
             partial: Box::new(partial),
         }),
-        None => Ok(partial),
+        (None, Some(source)) => Err(RunError::Observer {
+            source,
+            partial: Box::new(partial),
+        }),
+        (None, None) => Ok(partial),
     }
 }
 
@@ -278,15 +312,33 @@ mod tests {
             fail_at: None,
             steps: 0,
         };
-        let mut stop_at_10 = |p: &Progress| {
-            if p.iteration == 9 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
+        let mut stop_at_10 = |p: &Progress| match p.iteration {
+            9 => Err(Halt::Interrupt),
+            _ => Ok(()),
         };
         let r = run(&mut bowl, RangeTestConfig::default(), &mut stop_at_10).unwrap();
         assert_eq!((r.stopped, r.curve.len()), (StopReason::Interrupted, 10));
+        assert_eq!(bowl.w, 3.0);
+    }
+
+    #[test]
+    fn an_observer_that_fails_ends_the_test_with_its_error_and_the_points_so_far() {
+        let mut bowl = Bowl {
+            w: 3.0,
+            fail_at: None,
+            steps: 0,
+        };
+        let mut fail_at_5 = |p: &Progress| match p.iteration {
+            4 => Err(Halt::Fail("disk full".into())),
+            _ => Ok(()),
+        };
+        match run(&mut bowl, RangeTestConfig::default(), &mut fail_at_5) {
+            Err(RunError::Observer { source, partial }) => {
+                assert_eq!(source.to_string(), "disk full");
+                assert_eq!(partial.curve.len(), 5);
+            }
+            other => panic!("expected the observer's error, got {other:?}"),
+        }
         assert_eq!(bowl.w, 3.0);
     }
 }
