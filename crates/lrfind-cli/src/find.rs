@@ -2,6 +2,7 @@
 
 use crate::analyze::table;
 use crate::exit::{bad_input, bad_setting, Interrupted};
+use crate::flags::{default_refine, kind_after, parse_with_schedule};
 use crate::flags::{Format, RangeArgs, SuggestArgs};
 use crate::report::{self, RangeTestRecord};
 use crate::settings::{self, FindConfig, RangeSettings};
@@ -9,20 +10,36 @@ use anyhow::Result;
 use clap::Parser;
 use lrfind::document::Refinement;
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
+use lrfind::Cost;
 use lrfind::{analyze_result, Smoothing};
-use lrfind_train::{Event, Halt, LrChoice, TrainError, Trainer};
+use lrfind_train::{Event, Halt, LrChoice, Refine, TrainError, Trainer};
 use lrfind_zoo::workbench::Workbench;
 use lrfind_zoo::{HeldOut, TaskSpec};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Parser, Debug)]
+#[command(
+    name = "lrfind find",
+    about = "Run the range test on a real model and dataset (default: digits + MLP + AdamW)",
+    after_help = "--schedule KIND adds that kind's flags (those of `lrfind schedule KIND`): lrfind find --epochs N --schedule KIND --help",
+    allow_negative_numbers = true
+)]
 pub struct Args {
     #[command(flatten)]
     pub task: TaskSpec,
     #[command(flatten)]
     pub range: RangeArgs,
+    /// The run the rate is for: its epochs (as `train --epochs`). With it the recommendation is
+    /// for that run under --schedule (refined as `train --lr auto` refines, --refine); without it,
+    /// the curve's rate for no run in particular.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// The run's schedule (as `train --schedule`, whose default it shares), with its flags.
+    #[arg(long, value_enum, requires = "epochs")]
+    pub schedule: Option<ScheduleKind>,
     /// Micro-batches whose gradients are accumulated per optimizer step.
     #[arg(long, default_value_t = 1)]
     pub accumulate: usize,
@@ -31,13 +48,15 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub val_batches: usize,
     /// Refine the recommended rate: K candidates a factor 2 apart around it (5: ¼…4×) each train
-    /// --refine-epochs at a constant rate from the same initial weights, and the lowest held-out
-    /// loss gives the rate (docs/evaluation.md: "Beyond one curve"). 0: off.
-    #[arg(long, default_value_t = 0)]
-    pub refine: usize,
-    /// Epochs each --refine candidate trains: a fifth of the epochs you will train is what was
-    /// measured (1 for 5).
-    #[arg(long, default_value_t = 1)]
+    /// from the same initial weights — with --epochs a fifth of that run under its schedule (as
+    /// `train`), else --refine-epochs at a constant rate — and the lowest held-out loss gives the
+    /// rate (docs/evaluation.md: "Beyond one curve"). 0: off. Default: as `train --refine` with
+    /// --epochs, else 0.
+    #[arg(long)]
+    pub refine: Option<usize>,
+    /// Epochs each --refine candidate trains when no run is given (--epochs: a fifth of it): a
+    /// fifth of the epochs you will train is what was measured (1 for 5).
+    #[arg(long, default_value_t = 1, conflicts_with = "epochs")]
     pub refine_epochs: usize,
     /// Where lr_find.json, lr_find.csv and lr_find.png go.
     #[arg(long, default_value = "lrfind-out")]
@@ -49,17 +68,56 @@ pub struct Args {
     pub suggest: SuggestArgs,
 }
 
+/// Parses `lrfind find …` (the schedule's flags added) and runs it.
+pub fn parse_and_find(argv: Vec<OsString>) -> Result<()> {
+    let kind = |a: &[OsString]| kind_after("--schedule", a);
+    let (args, schedule) = parse_with_schedule::<Args>(argv, kind, RUN_SCHEDULE);
+    find_rate(args, schedule)
+}
+
+/// The schedule of a run given by --epochs alone: `train`'s default.
+const RUN_SCHEDULE: ScheduleKind = ScheduleKind::OneCycle;
+
+impl Args {
+    /// The run --epochs and --schedule describe, as `train` would train it with these range-test
+    /// and rule flags (`schedule`: the kind's settings), or `None` without --epochs.
+    fn run(&self, schedule: ScheduleConfig) -> Option<Trainer> {
+        let epochs = self.epochs?;
+        let kind = self.schedule.unwrap_or(RUN_SCHEDULE);
+        let candidates = self.refine.unwrap_or(default_refine(kind));
+        let mut trainer = Trainer::new(epochs, LrChoice::Auto, schedule);
+        trainer.range_test = self.range.config();
+        trainer.analysis = self.suggest.options(Smoothing::None, None);
+        trainer.refine = (candidates > 0).then(|| Refine {
+            candidates,
+            ..Refine::default()
+        });
+        Some(trainer)
+    }
+}
+
 /// Runs the range test, writes its files and prints the table (or JSON).
-pub fn find_rate(args: Args) -> Result<()> {
+pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
     // Everything the user controls is checked before any training starts.
     let config = args.range.config();
     config.validate().map_err(bad_setting)?;
     if args.accumulate == 0 {
         return Err(bad_input("--accumulate must be at least 1"));
     }
-    if args.refine > 0 && args.refine_epochs == 0 {
+    if args.refine.is_some_and(|k| k > 0) && args.refine_epochs == 0 {
         return Err(bad_input("--refine-epochs must be at least 1"));
     }
+    if args.epochs == Some(0) {
+        return Err(bad_input("--epochs must be at least 1"));
+    }
+    let run = args.run(schedule);
+    if let Some(trainer) = &run {
+        trainer.schedule.validate().map_err(bad_input)?;
+        trainer.check_rules().map_err(bad_setting)?;
+    }
+    let refines = run.as_ref().map_or(args.refine.unwrap_or(0) > 0, |t| {
+        t.refine_before(0).is_some()
+    });
     args.task.validate().map_err(bad_input)?;
     let _lock = crate::output::OutLock::take(&args.out)?;
     args.suggest
@@ -67,8 +125,8 @@ pub fn find_rate(args: Args) -> Result<()> {
         .validate()
         .map_err(bad_setting)?;
     let stop = report::ctrl_c();
-    let held_out = match (args.val_batches, args.refine) {
-        (_, 1..) => HeldOut::All,
+    let held_out = match (args.val_batches, refines) {
+        (_, true) => HeldOut::All,
         (0, _) => HeldOut::None,
         (v, _) => HeldOut::AtMost(v * args.task.batch_size),
     };
@@ -86,13 +144,27 @@ pub fn find_rate(args: Args) -> Result<()> {
         range: RangeSettings::of(&args.range),
         accumulate: args.accumulate,
         val_batches: args.val_batches,
+        epochs: run.as_ref().map(|t| t.epochs),
+        schedule: run.as_ref().map(|t| t.schedule.kind().name()),
+        schedule_settings: run.as_ref().map(|t| &t.schedule),
     });
     let options = args.suggest.options(Smoothing::None, None);
     let analysis = analyze_result(&result, &options).map_err(bad_input)?;
-    let refined = match (args.refine, analysis.recommend(lrfind::DEFAULT_METHOD)) {
-        (0, _) | (_, Err(_)) => None,
-        (k, Ok((_, s))) => refine(&*bench, &args, k, s.lr, &stop)?,
+    let spe = bench.steps_per_epoch();
+    let refined = match (refines, analysis.recommend(lrfind::DEFAULT_METHOD)) {
+        (false, _) | (_, Err(_)) => None,
+        (true, Ok((_, s))) => refine(&*bench, &args, run.as_ref(), s.lr, &stop)?,
     };
+    let run_for = run.as_ref().map(|t| t.run_for(spe));
+    let (candidates, candidate_steps) = refined
+        .as_ref()
+        .map_or((0, 0), |Refined(r)| (r.candidates.len(), r.steps));
+    let cost = Cost::new(
+        result.curve.len() + config.warmup,
+        candidates,
+        candidate_steps,
+        run_for.as_ref().map(|r| r.steps),
+    );
     let record = RangeTestRecord {
         result: &result,
         analysis: &analysis,
@@ -102,11 +174,13 @@ pub fn find_rate(args: Args) -> Result<()> {
         device: args.task.backend.describe(),
         method: lrfind::DEFAULT_METHOD,
         refined: refined.as_ref().map(|Refined(r)| Refinement {
-            epochs: args.refine_epochs,
+            epochs: run.is_none().then_some(args.refine_epochs),
             steps: r.steps,
             candidates: r.candidates.clone(),
             lr: r.lr,
         }),
+        run: run_for.clone(),
+        cost: Some(cost),
     };
     let title = format!("LR range test: {}", args.task);
     let doc = report::write_range_test(&args.out, "lr_find", &title, record)?;
@@ -134,6 +208,13 @@ pub fn find_rate(args: Args) -> Result<()> {
                 crate::exit::in_flags(&why.to_string())
             ),
         };
+        text += &match &run_for {
+            Some(run) => format!(", for {run}"),
+            None => {
+                ", the curve's rate for no run in particular (--epochs, --schedule: yours)".into()
+            }
+        };
+        text += &format!("; chosen in {cost}");
         text += &format!("; {iterations} iterations in {seconds:.2} s ({rate:.0} it/s)\n");
         for w in lrfind::confidence::warnings(&analysis) {
             text += &format!("warning: {w}; {}\n", crate::exit::in_flags(w.advice()));
@@ -176,20 +257,28 @@ impl Refined {
     }
 }
 
-/// `--refine K` around `lr` ([`lrfind_train::Trainer::refine`] of a constant-rate run): K
-/// candidates, each trained --refine-epochs from the initial weights; none after Ctrl-C (the range
-/// test's files are still written, and the command exits with 130).
+/// The refinement of `lr` ([`lrfind_train::Trainer::refine`]) from the initial weights: for
+/// `run`, as `train --lr auto` refines before training (a share of the run each, under its
+/// schedule); without one, `--refine K` candidates of --refine-epochs at a constant rate. None
+/// after Ctrl-C (the range test's files are still written, and the command exits with 130).
 fn refine(
     bench: &dyn Workbench,
     args: &Args,
-    k: usize,
+    run: Option<&Trainer>,
     lr: f64,
     stop: &AtomicBool,
 ) -> Result<Option<Refined>> {
-    let steps = args.refine_epochs * bench.steps_per_epoch();
-    let constant =
-        ScheduleConfig::default_of(ScheduleKind::Constant).expect("constant has defaults");
-    let trainer = Trainer::new(1, LrChoice::Fixed(lr), constant);
+    let spe = bench.steps_per_epoch();
+    let (trainer, k, steps) = match run.map(|t| (t, t.refine_before(0))) {
+        Some((t, Some(refine))) => (t.clone(), refine.candidates, refine.steps(t.epochs * spe)),
+        Some((_, None)) => return Ok(None),
+        None => {
+            let constant =
+                ScheduleConfig::default_of(ScheduleKind::Constant).expect("constant has defaults");
+            let trainer = Trainer::new(1, LrChoice::Fixed(lr), constant);
+            (trainer, args.refine.unwrap_or(0), args.refine_epochs * spe)
+        }
+    };
     let bar = report::progress_bar((k * steps) as u64);
     bar.set_message("refining: candidate runs");
     let mut observer = |e: Event<'_>| {

@@ -211,6 +211,16 @@ pub fn parse_with_schedule<A: CommandFactory + FromArgMatches>(
     parsed.unwrap_or_else(|e| e.exit())
 }
 
+/// Refinement candidates by default before a run of `kind` (`train --refine`, `find --epochs`):
+/// [`lrfind_train::refinement::DEFAULT_CANDIDATES`] with one-cycle, where refinement was measured
+/// nearer the best rate, and 0 with every other schedule (docs/evaluation.md, "The wider table").
+pub fn default_refine(kind: ScheduleKind) -> usize {
+    match kind {
+        ScheduleKind::OneCycle => lrfind_train::refinement::DEFAULT_CANDIDATES,
+        _ => 0,
+    }
+}
+
 /// The kind named by `--flag KIND` or `--flag=KIND` in `args`.
 pub fn kind_after(flag: &str, args: &[OsString]) -> Option<ScheduleKind> {
     let args: Vec<String> = args

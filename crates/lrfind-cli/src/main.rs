@@ -35,8 +35,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the range test on a real model and dataset (default: digits + MLP + AdamW).
-    #[command(allow_negative_numbers = true)]
-    Find(Box<find::Args>),
+    #[command(disable_help_flag = true)]
+    Find(Passthrough),
     /// Analyze a range-test curve recorded by any tool (CSV or JSON with lr and loss).
     #[command(allow_negative_numbers = true)]
     Analyze(Box<analyze::Args>),
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
     lrfind_burn::allocator::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Find(args) => find::find_rate(*args),
+        Command::Find(args) => find::parse_and_find(args.argv("lrfind find")),
         Command::Analyze(args) => analyze::analyze_curve(*args),
         Command::Schedule(args) => schedule::parse_and_print(args.argv("lrfind schedule")),
         Command::Train(args) => train::parse_and_train(args.argv("lrfind train")),

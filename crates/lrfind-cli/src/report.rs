@@ -4,7 +4,7 @@
 use crate::output::{write_atomic, write_json};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use lrfind::document::{Refinement, Timing};
+use lrfind::document::{Cost, Refinement, RunFor, Timing};
 use lrfind::{Analysis, Halt, Progress, RangeTestDocument, RangeTestResult, RunError};
 use serde_json::Value;
 use std::path::Path;
@@ -87,6 +87,10 @@ pub struct RangeTestRecord<'a> {
     /// A refinement of the recommended rate (`find --refine`), written as `refine`;
     /// `recommended.lr` becomes its `lr` (`suggested_lr` the curve's).
     pub refined: Option<Refinement>,
+    /// The run the rate is for (`find --epochs`), written as `recommended.run`.
+    pub run: Option<RunFor>,
+    /// What choosing the rate cost, written as `recommended.cost`.
+    pub cost: Option<Cost>,
 }
 
 /// Writes `<stem>.json` (the [`RangeTestDocument`] with `recommended`, `config`, `device`,
@@ -107,6 +111,8 @@ pub fn write_range_test(
         device,
         method,
         refined,
+        run,
+        cost,
     } = record;
     let mut doc = RangeTestDocument::recommending(analysis, method);
     doc.num_iter = Some(result.num_iter);
@@ -117,6 +123,10 @@ pub fn write_range_test(
     doc.curve.raw_loss = result.curve.raw_loss.clone();
     if let Some(refinement) = refined {
         doc = doc.refined(refinement);
+    }
+    if let Some(rec) = &mut doc.recommended {
+        rec.run = run;
+        rec.cost = cost;
     }
     write_json(&out.join(format!("{stem}.json")), &doc)?;
     write_atomic(&out.join(format!("{stem}.csv")), |w| {

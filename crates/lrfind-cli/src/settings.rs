@@ -84,6 +84,13 @@ pub struct FindConfig<'a> {
     pub range: RangeSettings,
     pub accumulate: usize,
     pub val_batches: usize,
+    /// The run the rate is for (`--epochs`, `--schedule` and its settings), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_settings: Option<&'a ScheduleConfig>,
 }
 
 /// `train`'s `lr_find_<epoch>.json`: the task, the range test as it ran before `epoch`.

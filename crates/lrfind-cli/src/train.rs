@@ -147,13 +147,10 @@ impl Args {
         }
     }
 
-    /// `--refine`: as given, else [`lrfind_train::refinement::DEFAULT_CANDIDATES`] with one-cycle and 0
-    /// with every other schedule.
+    /// `--refine`: as given, else [`crate::flags::default_refine`] of the schedule.
     pub fn refine_candidates(&self) -> usize {
-        self.refine.unwrap_or(match self.schedule {
-            ScheduleKind::OneCycle => lrfind_train::refinement::DEFAULT_CANDIDATES,
-            _ => 0,
-        })
+        self.refine
+            .unwrap_or(crate::flags::default_refine(self.schedule))
     }
 
     /// `--lr`, where `auto` means 1 for a learning-rate-free optimizer (Prodigy): it sets its own
@@ -250,6 +247,7 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
     let mut show = Show {
         args: &args,
         trainer: &trainer,
+        steps_per_epoch: bench.steps_per_epoch(),
         stop: &stop,
         bar: ProgressBar::hidden(),
         started: Instant::now(),

@@ -17,6 +17,8 @@ pub struct Show<'a> {
     pub args: &'a Args,
     /// The run's trainer (the settings each range test ran with).
     pub trainer: &'a Trainer,
+    /// Optimizer steps per epoch.
+    pub steps_per_epoch: usize,
     pub stop: &'a AtomicBool,
     pub bar: ProgressBar,
     pub started: Instant,
@@ -83,6 +85,8 @@ impl Show<'_> {
                     device: args.task.backend.describe(),
                     method: args.method.unwrap_or(lrfind::DEFAULT_METHOD),
                     refined: None,
+                    run: None,
+                    cost: None,
                 };
                 let title = format!("LR range test at epoch {epoch}: {}", args.task);
                 report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)
@@ -91,10 +95,15 @@ impl Show<'_> {
             Event::RateTaken {
                 epoch,
                 used,
+                cost,
                 by_candidates,
             } if table => {
                 let refined = if by_candidates { ", refined" } else { "" };
-                eprintln!("epoch {epoch}: range test → {used}{refined}")
+                let run = match epoch {
+                    0 => format!(", for {}", self.trainer.run_for(self.steps_per_epoch)),
+                    _ => String::new(),
+                };
+                eprintln!("epoch {epoch}: range test → {used}{refined}{run}; chosen in {cost}")
             }
             Event::ScheduleKept { epoch, missing } => {
                 eprintln!("epoch {epoch}: range test gave {missing}: keeping the current schedule")

@@ -659,3 +659,120 @@ fn a_learning_rate_free_optimizer_is_named_as_such() {
             "prodigy sets its own step size and trains at lr 1",
         ));
 }
+
+#[test]
+fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("find");
+    lrfind()
+        .args(["find", "--epochs", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains(
+                "refined over 5 candidates), for 2 epochs of one-cycle (46 steps)",
+            )
+            .and(predicate::str::contains(
+                "chosen in 84 range-test steps + 5 × 10 candidate steps = 134 steps",
+            )),
+        );
+    let doc = read_json(&out.join("lr_find.json"));
+    let rec = &doc["recommended"];
+    assert_eq!(
+        rec["run"],
+        serde_json::json!({"epochs": 2, "steps": 46, "schedule": "one-cycle"})
+    );
+    // Each candidate trains a fifth of the run (⌈46 / 5⌉ steps) under one-cycle, as `train`'s.
+    let cost = &rec["cost"];
+    assert_eq!(cost["candidates"], 5);
+    assert_eq!(cost["candidate_steps"], 10);
+    assert_eq!(
+        cost["steps"].as_u64().unwrap(),
+        cost["range_test"].as_u64().unwrap() + 50
+    );
+    assert_eq!(
+        cost["range_test"].as_u64().unwrap(),
+        doc["points"].as_u64().unwrap()
+    );
+    assert!(
+        doc["refine"].get("epochs").is_none(),
+        "a run's share is in steps"
+    );
+    assert_eq!(doc["config"]["epochs"], 2);
+    assert_eq!(doc["config"]["schedule"], "one-cycle");
+
+    // `train --lr auto` for the same run takes the same rate, to the bit.
+    let trained = dir.path().join("train");
+    lrfind()
+        .args(["train", "--epochs", "2", "--out"])
+        .arg(&trained)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "refined, for 2 epochs of one-cycle (46 steps); chosen in 84 range-test steps + 5 × 10 candidate steps = 134 steps (2.91 × the run)",
+        ));
+    let history = read_json(&trained.join("history.json"));
+    let taken = &history["refinds"][0];
+    assert_eq!(taken["suggestion"], rec["lr"]);
+    assert_eq!(taken["refine"], doc["refine"]["candidates"]);
+
+    // Under cosine `train` does not refine by default, and neither does `find` for that run.
+    let cosine = dir.path().join("cosine");
+    lrfind()
+        .args([
+            "find",
+            "--epochs",
+            "3",
+            "--schedule",
+            "cosine",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(&cosine)
+        .assert()
+        .success();
+    let doc = read_json(&cosine.join("lr_find.json"));
+    assert_eq!(doc["recommended"]["run"]["schedule"], "cosine");
+    assert_eq!(doc["recommended"]["run"]["steps"], 69);
+    assert_eq!(doc["recommended"]["cost"]["candidates"], 0);
+    assert!(doc.get("refine").is_none());
+    assert!(doc["config"]["schedule_settings"].get("Cosine").is_some());
+}
+
+#[test]
+fn without_a_run_the_rate_is_the_curves_and_a_schedule_needs_the_runs_length() {
+    let dir = tempfile::tempdir().unwrap();
+    lrfind()
+        .args(["find", "--out"])
+        .arg(dir.path().join("plain"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "the curve's rate for no run in particular (--epochs, --schedule: yours); chosen in 84 range-test steps;",
+        ));
+    let doc = read_json(&dir.path().join("plain/lr_find.json"));
+    assert!(doc["recommended"].get("run").is_none());
+    assert_eq!(
+        doc["recommended"]["cost"],
+        serde_json::json!({"range_test": 84, "candidates": 0, "candidate_steps": 0, "steps": 84})
+    );
+    for (args, says) in [
+        (&["--schedule", "cosine"][..], "--epochs"),
+        (
+            &["--epochs", "2", "--refine-epochs", "1"][..],
+            "--refine-epochs",
+        ),
+        (&["--epochs", "0"][..], "--epochs must be at least 1"),
+    ] {
+        lrfind()
+            .arg("find")
+            .args(args)
+            .arg("--out")
+            .arg(dir.path().join("bad"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+}

@@ -34,7 +34,7 @@ pub use history::{
 pub use refind::{PlateauWatch, RefindPolicy};
 pub use refinement::{Refine, Refined};
 
-use lrfind::document::Candidate;
+use lrfind::document::{Candidate, Cost, RunFor};
 use lrfind::metric::HeldOutScore;
 use lrfind::schedule::{
     FoundRates, MissingRate, RateUse, Schedule, ScheduleConfig, ScheduleError, TakeRates,
@@ -277,6 +277,8 @@ pub enum Event<'a> {
         epoch: usize,
         /// The rate taken.
         used: RateUse,
+        /// What choosing it cost: the range test's steps and the candidates', against the run's.
+        cost: Cost,
         /// Whether scoring candidate runs chose it (see [`Event::CandidatesScored`]).
         by_candidates: bool,
     },
@@ -526,6 +528,23 @@ impl Trainer {
         config
     }
 
+    /// The refinement of the range test before `epoch`: [`Trainer::refine`] before training, and
+    /// at re-finds with [`Refine::refinds`]; never under a cyclic schedule (it takes the bounds).
+    pub fn refine_before(&self, epoch: usize) -> Option<Refine> {
+        let cyclic = matches!(self.schedule, ScheduleConfig::Cyclic(_));
+        self.refine.filter(|r| !cyclic && (epoch == 0 || r.refinds))
+    }
+
+    /// The run this trainer trains with `steps_per_epoch` optimizer steps per epoch, as a
+    /// recommendation names it.
+    pub fn run_for(&self, steps_per_epoch: usize) -> RunFor {
+        RunFor {
+            epochs: self.epochs,
+            steps: self.epochs * steps_per_epoch,
+            schedule: self.schedule.kind().name().to_string(),
+        }
+    }
+
     /// A run of this trainer: [`Trainer::epochs`] epochs of `steps_per_epoch` optimizer steps,
     /// the model scored by `score` after each epoch. Say what watches it
     /// ([`Training::observe`]), where its checkpoints go ([`Training::checkpoint`]) and what it
@@ -717,10 +736,10 @@ impl Trainer {
             bounds: analysis.bounds().map(|b| (b.base_lr, b.max_lr)),
         };
         let mut candidates = Vec::new();
-        let cyclic = matches!(self.schedule, ScheduleConfig::Cyclic(_));
-        let refine = self.refine.filter(|r| epoch == 0 || r.refinds);
-        if let (Some(refine), Some(lr), false) = (refine, found.suggestion, cyclic) {
+        let mut candidate_steps = 0;
+        if let (Some(refine), Some(lr)) = (self.refine_before(epoch), found.suggestion) {
             let steps = refine.steps(remaining);
+            candidate_steps = steps;
             let mut forward = |e: Event<'_>| observer.on_event(e);
             let refined = self.refine(
                 probe,
@@ -744,6 +763,14 @@ impl Trainer {
             .take_rates(&found)
             .map_err(|missing| TrainError::NoRate { epoch, missing })?;
         let by_candidates = !candidates.is_empty();
+        // `remaining` is (epochs − epoch) × steps per epoch.
+        let run_steps = remaining / (self.epochs - epoch).max(1) * self.epochs;
+        let cost = Cost::new(
+            result.curve.len() + self.range_test_before(epoch).warmup,
+            candidates.len(),
+            candidate_steps,
+            Some(run_steps),
+        );
         history.refinds.push(RefindRecord {
             epoch,
             method: self.method,
@@ -754,6 +781,7 @@ impl Trainer {
         observer.on_event(Event::RateTaken {
             epoch,
             used,
+            cost,
             by_candidates,
         })?;
         Ok(RunningSchedule {

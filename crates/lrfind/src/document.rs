@@ -11,6 +11,7 @@ use crate::suggest::Method;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// The version of [`RangeTestDocument`]'s layout, written as `"schema"`; a file without the key
 /// has the layout of version 1.
@@ -170,6 +171,12 @@ pub enum ReadingDocument {
 pub struct Recommended {
     /// The rule whose rate it is; `null` when the curve gives none.
     pub method: Option<Method>,
+    /// The run the rate is for; absent: the curve's rate, for no run in particular.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunFor>,
+    /// What choosing the rate cost, in optimizer steps (a finder's own file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
     /// The rate (the refined one when `refined`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr: Option<f64>,
@@ -230,6 +237,86 @@ pub struct WarningDocument {
     pub advice: String,
 }
 
+/// The run a recommended rate is for: its length and schedule, and which of the schedule's rates
+/// the recommendation sets (`lrfind_train::Trainer::run_for`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunFor {
+    /// Epochs.
+    pub epochs: usize,
+    /// Optimizer steps in all.
+    pub steps: usize,
+    /// The schedule's kind (`one-cycle`, `cosine`, …).
+    pub schedule: String,
+}
+
+impl fmt::Display for RunFor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let epochs = if self.epochs == 1 { "epoch" } else { "epochs" };
+        write!(
+            f,
+            "{} {epochs} of {} ({} steps)",
+            self.epochs, self.schedule, self.steps
+        )
+    }
+}
+
+/// What choosing a rate cost, in optimizer steps: the range test's, and the refinement's
+/// candidates'.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Cost {
+    /// Steps of the range test (its warm-up included).
+    pub range_test: usize,
+    /// Candidate runs of the refinement (0: none ran).
+    pub candidates: usize,
+    /// Steps of each candidate.
+    pub candidate_steps: usize,
+    /// Steps in all.
+    pub steps: usize,
+    /// `steps` as a multiple of the run's steps, when the run is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<f64>,
+}
+
+impl Cost {
+    /// The cost of a range test of `range_test` steps and `candidates` candidate runs of
+    /// `candidate_steps` each, for a run of `run_steps` when known.
+    pub fn new(
+        range_test: usize,
+        candidates: usize,
+        candidate_steps: usize,
+        run_steps: Option<usize>,
+    ) -> Self {
+        let candidate_steps = if candidates == 0 { 0 } else { candidate_steps };
+        let steps = range_test + candidates * candidate_steps;
+        Cost {
+            range_test,
+            candidates,
+            candidate_steps,
+            steps,
+            runs: run_steps
+                .filter(|&n| n > 0)
+                .map(|n| steps as f64 / n as f64),
+        }
+    }
+}
+
+impl fmt::Display for Cost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} range-test steps", self.range_test)?;
+        if self.candidates > 0 {
+            write!(
+                f,
+                " + {} × {} candidate steps = {} steps",
+                self.candidates, self.candidate_steps, self.steps
+            )?;
+        }
+        if let Some(runs) = self.runs {
+            write!(f, " ({runs:.2} × the run)")?;
+        }
+        Ok(())
+    }
+}
+
 /// How long a range test took.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Timing {
@@ -267,8 +354,10 @@ pub struct Candidate {
 /// winner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Refinement {
-    /// Epochs each candidate trained.
-    pub epochs: usize,
+    /// Epochs each candidate trained, when whole epochs (`find --refine-epochs`; a run's share is
+    /// in `steps` alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
     /// Optimizer steps each candidate trained.
     pub steps: usize,
     /// The candidates, in rate order.
@@ -424,5 +513,33 @@ pub mod infinite_as_null {
     /// `null` as ∞, a number as itself.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cost_counts_the_range_test_and_every_candidate_against_the_run() {
+        let c = Cost::new(100, 5, 46, Some(230));
+        assert_eq!((c.steps, c.runs), (330, Some(330.0 / 230.0)));
+        assert_eq!(
+            c.to_string(),
+            "100 range-test steps + 5 × 46 candidate steps = 330 steps (1.43 × the run)"
+        );
+        let alone = Cost::new(80, 0, 46, None);
+        assert_eq!((alone.steps, alone.candidate_steps), (80, 0));
+        assert_eq!(alone.to_string(), "80 range-test steps");
+    }
+
+    #[test]
+    fn a_run_reads_as_its_length_and_schedule() {
+        let run = RunFor {
+            epochs: 2,
+            steps: 230,
+            schedule: "one-cycle".into(),
+        };
+        assert_eq!(run.to_string(), "2 epochs of one-cycle (230 steps)");
     }
 }

@@ -52,7 +52,7 @@ pub use analysis::{
 };
 pub use batch_source::BatchSource;
 pub use curve::{Curve, CurveError, Location};
-pub use document::{RangeTestDocument, Recommended, RANGE_TEST_SCHEMA};
+pub use document::{Cost, RangeTestDocument, Recommended, RunFor, RANGE_TEST_SCHEMA};
 pub use metric::{HeldOutScore, Metric};
 pub use probe::{run, Halt, Observer, Probe, Progress, RangeTestObserver, RunError};
 pub use ramp::Ramp;
