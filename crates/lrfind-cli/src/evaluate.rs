@@ -91,10 +91,12 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
     for s in 0..args.seeds {
         let mut task = args.task.clone();
         task.seed = args.task.seed + s as u64;
-        let bench = lrfind_zoo::load(&task, HeldOut::All, &device).map_err(bad_input)?;
+        let mut bench = lrfind_zoo::load(&task, HeldOut::All, &device).map_err(bad_input)?;
         if bench.held_out_batches() == 0 {
             return Err(bad_input(lrfind_zoo::workbench::no_held_out()));
         }
+        // Every run trains on the same batches; the refinement chooses on the selection split.
+        bench.carve_selection().map_err(bad_input)?;
         match bench.evaluate(&plan, &|| bar.inc(1), Some(&stop)) {
             Ok(runs) => seeds.push(runs),
             Err(EvaluationError::Interrupted) => break,

@@ -132,7 +132,12 @@ pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
     };
     let started = Instant::now();
     let device = args.task.backend.device().map_err(bad_input)?;
-    let bench = lrfind_zoo::load(&args.task, held_out, &device).map_err(bad_input)?;
+    let mut bench = lrfind_zoo::load(&args.task, held_out, &device).map_err(bad_input)?;
+    // A refinement chooses on a selection split carved from the training data, as `train` does.
+    let selection = match refines {
+        true => Some(bench.carve_selection().map_err(bad_input)?),
+        false => None,
+    };
     let bar = report::progress_bar(config.num_iter as u64);
     let mut observer = |p: &lrfind::Progress| report::show_step(&bar, p, &stop);
     let result = bench.range_test(config, args.accumulate, args.val_batches, &mut observer);
@@ -194,7 +199,7 @@ pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
         text += &table(&analysis, recommended.as_ref().ok().map(|(m, _)| *m));
         let rate = iterations as f64 / seconds.max(1e-9);
         if let Some(r) = &refined {
-            text += &r.table();
+            text += &r.table(selection.unwrap_or(0));
         }
         text += &match (&recommended, &refined) {
             (Ok((m, _)), Some(Refined(r))) => format!(
@@ -241,10 +246,13 @@ pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
 struct Refined(lrfind_train::Refined);
 
 impl Refined {
-    /// The candidates as a table, the winner marked.
-    fn table(&self) -> String {
-        let mut text = format!("refinement: {} steps per candidate\n", self.0.steps);
-        text += "  candidate lr   held-out loss\n";
+    /// The candidates as a table, the winner marked; `selection`: the batches they were scored on.
+    fn table(&self, selection: usize) -> String {
+        let mut text = format!(
+            "refinement: {} steps per candidate, scored on a selection split of {selection} training batches\n",
+            self.0.steps
+        );
+        text += "  candidate lr  selection loss\n";
         for c in &self.0.candidates {
             let mark = if c.lr == self.0.lr { "*" } else { " " };
             text += &format!(

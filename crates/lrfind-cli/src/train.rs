@@ -244,6 +244,15 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         return Err(bad_input(lrfind_zoo::workbench::no_held_out()));
     }
     let trainer = args.trainer(schedule);
+    if trainer.chooses() {
+        let carved = bench.carve_selection().map_err(bad_input)?;
+        if args.format == Format::Table {
+            eprintln!(
+                "choosing on a selection split: {carved} of the training batches, not trained on; \
+                 the held-out data is only reported"
+            );
+        }
+    }
     let mut show = Show {
         args: &args,
         trainer: &trainer,

@@ -157,7 +157,7 @@ impl Show<'_> {
                         .map(|c| format!("{:.2e} → {:.4}", c.lr, c.val_loss))
                         .collect();
                     eprintln!(
-                        "epoch {epoch}: refined over {} candidates (lr → held-out loss: {}) → {lr:.3e}",
+                        "epoch {epoch}: refined over {} candidates (lr → selection loss: {}) → {lr:.3e}",
                         candidates.len(),
                         tried.join(", ")
                     );

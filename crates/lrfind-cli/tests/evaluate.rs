@@ -70,7 +70,9 @@ fn tiny_evaluation_writes_grid_methods_regret_and_plot() {
         assert_eq!(m["seeds"], 2);
     }
     let cost = v["finder_cost_ratio"].as_f64().unwrap();
-    assert!(cost > 0.0 && cost < 1.0, "cost {cost}");
+    // The range test (86 steps) against the 4-point grid: 4 runs of 21 steps (2 of the 23 batches
+    // are the selection split).
+    assert!(cost > 0.9 && cost < 1.1, "cost {cost}");
     assert_eq!(v["default_method"], "consensus");
     assert!(std::fs::read(dir.path().join("evaluate.png"))
         .unwrap()

@@ -597,26 +597,19 @@ fn an_output_that_cannot_be_written_is_reported_with_exit_code_1() {
 #[test]
 fn refine_trains_candidates_around_the_recommendation_and_takes_the_best() {
     let dir = tempfile::tempdir().unwrap();
-    let plain = read_json(&{
-        let out = dir.path().join("plain");
-        lrfind()
-            .args(["find", "--out"])
-            .arg(&out)
-            .assert()
-            .success();
-        out.join("lr_find.json")
-    });
     let out = dir.path().join("refined");
     lrfind()
         .args(["find", "--refine", "5", "--refine-epochs", "1", "--out"])
         .arg(&out)
         .assert()
         .success()
-        .stdout(predicate::str::contains("refined over 5 candidates"));
+        .stdout(predicate::str::contains("refined over 5 candidates").and(
+            predicate::str::contains("scored on a selection split of 2 training batches"),
+        ));
     let doc = read_json(&out.join("lr_find.json"));
-    // The curve and its suggestion are the plain run's; the refinement starts from it.
-    assert_eq!(doc["curve"], plain["curve"]);
-    let suggested = plain["recommended"]["lr"].as_f64().unwrap();
+    // The refinement starts from the curve's suggestion.
+
+    let suggested = doc["suggestions"]["consensus"]["lr"].as_f64().unwrap();
     assert_eq!(
         doc["recommended"]["suggested_lr"].as_f64().unwrap(),
         suggested
@@ -635,8 +628,9 @@ fn refine_trains_candidates_around_the_recommendation_and_takes_the_best() {
     assert_eq!(lr, best["lr"].as_f64().unwrap());
     assert_eq!(doc["refine"]["lr"].as_f64().unwrap(), lr);
     assert_eq!(doc["recommended"]["refined"], true);
-    // One epoch of the embedded digits per candidate.
-    assert_eq!(doc["refine"]["steps"], 23);
+    // One epoch of the embedded digits per candidate: 21 of its 23 batches (2 are the selection
+    // split the candidates are scored on).
+    assert_eq!(doc["refine"]["steps"], 21);
     lrfind()
         .args(["find", "--refine", "5", "--refine-epochs", "0", "--out"])
         .arg(dir.path().join("bad"))
@@ -671,25 +665,27 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
         .success()
         .stdout(
             predicate::str::contains(
-                "refined over 5 candidates), for 2 epochs of one-cycle (46 steps)",
+                "refined over 5 candidates), for 2 epochs of one-cycle (42 steps)",
             )
             .and(predicate::str::contains(
-                "chosen in 84 range-test steps + 5 × 10 candidate steps = 134 steps",
+                "chosen in 86 range-test steps + 5 × 9 candidate steps = 131 steps",
             )),
         );
     let doc = read_json(&out.join("lr_find.json"));
     let rec = &doc["recommended"];
     assert_eq!(
         rec["run"],
-        serde_json::json!({"epochs": 2, "steps": 46, "schedule": "one-cycle"})
+        serde_json::json!({"epochs": 2, "steps": 42, "schedule": "one-cycle"})
     );
-    // Each candidate trains a fifth of the run (⌈46 / 5⌉ steps) under one-cycle, as `train`'s.
+    // A refinement chooses on a selection split: 2 of the digits' 23 training batches are carved
+    // from the training data, so the run is 2 × 21 steps, and each candidate trains a fifth of it
+    // (⌈42 / 5⌉ steps) under one-cycle, as `train`'s.
     let cost = &rec["cost"];
     assert_eq!(cost["candidates"], 5);
-    assert_eq!(cost["candidate_steps"], 10);
+    assert_eq!(cost["candidate_steps"], 9);
     assert_eq!(
         cost["steps"].as_u64().unwrap(),
-        cost["range_test"].as_u64().unwrap() + 50
+        cost["range_test"].as_u64().unwrap() + 45
     );
     assert_eq!(
         cost["range_test"].as_u64().unwrap(),
@@ -710,14 +706,15 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "refined, for 2 epochs of one-cycle (46 steps); chosen in 84 range-test steps + 5 × 10 candidate steps = 134 steps (2.91 × the run)",
+            "refined, for 2 epochs of one-cycle (42 steps); chosen in 86 range-test steps + 5 × 9 candidate steps = 131 steps (3.12 × the run)",
         ));
     let history = read_json(&trained.join("history.json"));
     let taken = &history["refinds"][0];
     assert_eq!(taken["suggestion"], rec["lr"]);
     assert_eq!(taken["refine"], doc["refine"]["candidates"]);
 
-    // Under cosine `train` does not refine by default, and neither does `find` for that run.
+    // Under cosine `train` does not refine by default, and neither does `find` for that run: no
+    // selection split either, the run has all 23 batches.
     let cosine = dir.path().join("cosine");
     lrfind()
         .args([

@@ -34,6 +34,10 @@ fn auto_lr_one_cycle_reaches_95_percent_and_the_saved_model_evaluates_the_same()
             "--epochs",
             "10",
             "--no-cycle-momentum",
+            // The curve's rate: refinement, which chooses on a selection split carved from the
+            // training data, has its own test below.
+            "--refine",
+            "0",
             "--out",
         ])
         .arg(dir.path())
@@ -348,10 +352,12 @@ fn refine_trains_candidates_restores_the_state_and_takes_evaluates_refined_rate(
         .map(at)
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap();
-    assert_eq!(lr, best_lr, "the lowest held-out loss wins");
+    assert_eq!(lr, best_lr, "the lowest selection loss wins");
     // Each candidate trained a fifth of the 5 epochs (one epoch) from the restored start, on the
-    // same batches: the run's first epoch at the winning rate is the winner's run, to the bit.
-    assert_eq!(h["epochs"][0]["val_loss"].as_f64().unwrap(), best_loss);
+    // same batches, and was scored on the selection split: the run's first epoch at the winning
+    // rate is the winner's run, to the bit.
+    assert_eq!(h["epochs"][0]["select_loss"].as_f64().unwrap(), best_loss);
+    assert_ne!(h["epochs"][0]["val_loss"].as_f64().unwrap(), best_loss);
     // It is the rate `evaluate` measured as consensus+refine (same seed, same 5 epochs).
     let eval = dir.path().join("eval");
     let out = lrfind()

@@ -24,6 +24,17 @@ pub struct EpochRow {
     pub val_loss: f64,
     /// Held-out metric after it.
     pub metric: Metric,
+    /// The selection split's loss after it, when the run chooses on one ([`crate::Training::select`]):
+    /// what the plateau watch and a plateau schedule read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select_loss: Option<f64>,
+}
+
+impl EpochRow {
+    /// The loss the run chose on after this epoch: the selection split's, else the held-out.
+    pub fn chosen_loss(&self) -> f64 {
+        self.select_loss.unwrap_or(self.val_loss)
+    }
 }
 
 /// One range test during training and the rate it gave.
@@ -127,6 +138,9 @@ pub struct EpochDocument {
     /// Held-out metric after it, under its own key.
     #[serde(flatten)]
     pub metric: MetricDocument,
+    /// The selection split's loss after it, when the run chose on one (refinement, plateau).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select_loss: Option<f64>,
 }
 
 /// One range test of [`HistoryDocument`] and the rate it gave.
@@ -203,6 +217,7 @@ impl History {
                     train_loss: r.train_loss,
                     val_loss: r.val_loss,
                     metric: MetricDocument::of(r.metric),
+                    select_loss: r.select_loss,
                 })
                 .collect(),
             refinds: self
@@ -314,6 +329,7 @@ mod tests {
                 train_loss: 1.5,
                 val_loss: 1.25,
                 metric: Metric::Rmse(0.5),
+                select_loss: None,
             }],
             refinds: vec![RefindRecord {
                 epoch: 0,

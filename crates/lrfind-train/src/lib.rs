@@ -123,7 +123,7 @@ impl RunningSchedule {
         if self.config.per_epoch() {
             let first = self.start / steps_per_epoch.max(1);
             for row in history.epochs.iter().skip(first) {
-                schedule.step(Some(row.val_loss))?;
+                schedule.step(Some(row.chosen_loss()))?;
             }
         } else {
             for _ in self.start..history.step_lr.len() {
@@ -149,11 +149,26 @@ pub struct TrainState {
 }
 
 /// The per-run arguments of [`Trainer::fit_inner`].
-struct Run<'a, P, S> {
+struct Run<'r, 's, P, S> {
     steps_per_epoch: usize,
-    score: &'a mut S,
-    checkpoint: &'a mut SaveState<'a, P>,
+    score: &'r mut S,
+    select: Option<&'r mut Score<'s, P>>,
+    checkpoint: &'r mut SaveState<'r, P>,
 }
+
+/// What a run chooses on: the selection score when it has one, else the held-out score.
+fn chooser<'s, P>(
+    select: &'s mut Option<&mut Score<'_, P>>,
+    score: &'s mut impl FnMut(&P) -> Option<HeldOutScore>,
+) -> &'s mut Score<'s, P> {
+    match select {
+        Some(select) => *select,
+        None => score,
+    }
+}
+
+/// A score of the probe's model ([`Training::select`]).
+pub type Score<'a, P> = dyn FnMut(&P) -> Option<HeldOutScore> + 'a;
 
 /// What saves a run's [`TrainState`] after each epoch ([`Training::checkpoint`]).
 pub type SaveState<'a, P> = dyn FnMut(&P, &TrainState) -> Result<(), Halt> + 'a;
@@ -163,6 +178,7 @@ pub struct Training<'a, P: Probe + 'a, S> {
     trainer: &'a Trainer,
     steps_per_epoch: usize,
     score: S,
+    select: Option<&'a mut Score<'a, P>>,
     observer: Option<&'a mut dyn TrainObserver>,
     checkpoint: Option<&'a mut SaveState<'a, P>>,
     resume: Option<TrainState>,
@@ -177,6 +193,15 @@ where
     /// step and epoch) to `observer`, which can stop it.
     pub fn observe(mut self, observer: &'a mut dyn TrainObserver) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Chooses on `select` — a selection split carved from the training data — instead of the
+    /// held-out score the epochs report: a refinement's candidates, the plateau watch of
+    /// [`RefindPolicy::OnPlateau`] and a plateau schedule read it, so that what is reported was not
+    /// also what chose. Without it a run chooses on the held-out score.
+    pub fn select(mut self, select: &'a mut Score<'a, P>) -> Self {
+        self.select = Some(select);
         self
     }
 
@@ -201,6 +226,7 @@ where
             trainer,
             steps_per_epoch,
             mut score,
+            select,
             observer,
             checkpoint,
             resume,
@@ -218,6 +244,7 @@ where
         let run = Run {
             steps_per_epoch,
             score: &mut score,
+            select,
             checkpoint,
         };
         let mut history = History::default();
@@ -535,6 +562,18 @@ impl Trainer {
         self.refine.filter(|r| !cyclic && (epoch == 0 || r.refinds))
     }
 
+    /// Whether a run of this trainer chooses anything by a score — a refinement (before
+    /// training with [`LrChoice::Auto`], or at re-finds), the plateau watch of
+    /// [`RefindPolicy::OnPlateau`], a plateau schedule — and so should choose on a selection split
+    /// ([`Training::select`]) rather than on the held-out data it reports.
+    pub fn chooses(&self) -> bool {
+        let refines_first = self.lr == LrChoice::Auto && self.refine_before(0).is_some();
+        let refines_later =
+            self.refind != RefindPolicy::Never && self.refine.is_some_and(|r| r.refinds);
+        let on_plateau = matches!(self.refind, RefindPolicy::OnPlateau { .. });
+        refines_first || refines_later || on_plateau || self.schedule.per_epoch()
+    }
+
     /// The run this trainer trains with `steps_per_epoch` optimizer steps per epoch, as a
     /// recommendation names it.
     pub fn run_for(&self, steps_per_epoch: usize) -> RunFor {
@@ -558,6 +597,7 @@ impl Trainer {
             trainer: self,
             steps_per_epoch,
             score,
+            select: None,
             observer: None,
             checkpoint: None,
             resume: None,
@@ -567,7 +607,7 @@ impl Trainer {
     fn fit_inner<P: Probe, O: TrainObserver + ?Sized>(
         &self,
         probe: &mut P,
-        run: Run<'_, P, impl FnMut(&P) -> Option<HeldOutScore>>,
+        run: Run<'_, '_, P, impl FnMut(&P) -> Option<HeldOutScore>>,
         observer: &mut O,
         history: &mut History,
         resume: Option<TrainState>,
@@ -575,6 +615,7 @@ impl Trainer {
         let Run {
             steps_per_epoch,
             score,
+            mut select,
             checkpoint,
         } = run;
         if self.epochs == 0 {
@@ -593,7 +634,10 @@ impl Trainer {
             }
             None => {
                 let running = match self.lr {
-                    LrChoice::Auto => self.refind(probe, 0, total, score, observer, history)?,
+                    LrChoice::Auto => {
+                        let choose = chooser(&mut select, score);
+                        self.refind(probe, 0, total, choose, observer, history)?
+                    }
                     LrChoice::Fixed(lr) => RunningSchedule {
                         config: self.schedule.clone(),
                         lr: Some(lr),
@@ -608,7 +652,8 @@ impl Trainer {
         for epoch in first..self.epochs {
             if self.refind.due(epoch, &watch) {
                 let remaining = (self.epochs - epoch) * steps_per_epoch;
-                match self.refind(probe, epoch, remaining, score, observer, history) {
+                let choose = chooser(&mut select, score);
+                match self.refind(probe, epoch, remaining, choose, observer, history) {
                     Ok(refound) => {
                         running = refound;
                         schedule = running.build()?;
@@ -665,10 +710,10 @@ impl Trainer {
             }
             let lr_end = *history.step_lr.last().unwrap_or(&lr_start);
             let held_out = score(probe).ok_or(TrainError::NoScore(epoch))?;
-            if self.schedule.per_epoch() {
-                schedule.step(Some(held_out.loss))?;
-            }
-            watch.observe(held_out.loss);
+            let select_loss = match select.as_mut() {
+                Some(select) => Some(select(probe).ok_or(TrainError::NoScore(epoch))?.loss),
+                None => None,
+            };
             let row = EpochRow {
                 epoch,
                 lr_start,
@@ -676,7 +721,12 @@ impl Trainer {
                 train_loss: sum / steps_per_epoch as f64,
                 val_loss: held_out.loss,
                 metric: held_out.metric,
+                select_loss,
             };
+            if self.schedule.per_epoch() {
+                schedule.step(Some(row.chosen_loss()))?;
+            }
+            watch.observe(row.chosen_loss());
             observer.on_event(Event::Epoch(&row))?;
             history.epochs.push(row);
             let state = TrainState {
@@ -697,7 +747,7 @@ impl Trainer {
         probe: &mut P,
         epoch: usize,
         remaining: usize,
-        score: &mut impl FnMut(&P) -> Option<HeldOutScore>,
+        score: &mut Score<'_, P>,
         observer: &mut O,
         history: &mut History,
     ) -> Result<RunningSchedule, TrainError<P::Error>> {

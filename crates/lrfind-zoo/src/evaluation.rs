@@ -112,16 +112,24 @@ enum Plan {
     LrFree(f64),
 }
 
+/// The batches of a seed: what trains, what chooses, and what the runs are scored on.
+pub struct SeedData<'a, B> {
+    /// The training batches.
+    pub train: &'a Batches<B>,
+    /// The selection split the refinement's candidates are scored on (none: the held-out).
+    pub select: Option<&'a Batches<B>>,
+    /// The held-out batches every run's reported loss is measured on.
+    pub valid: &'a Batches<B>,
+}
+
 /// Runs one seed of `plan` from `model` (restored after the range test): the grid and every
 /// rule's rate, in parallel, each from its own copy of the weights and a fresh optimizer;
 /// `progress` is called after each run. Once `stop` is set, the range test and every run stop at
 /// their next step and the seed is [`EvaluationError::Interrupted`].
-#[allow(clippy::too_many_arguments)]
 pub fn evaluate_seed<M, T>(
     model: &M,
     task: &T,
-    train: &Batches<T::Batch>,
-    valid: &Batches<T::Batch>,
+    data: SeedData<'_, T::Batch>,
     optimizer: &(dyn Fn() -> (BuiltOptimizer, Option<MomentumControl>) + Sync),
     plan: &EvaluationPlan,
     progress: &(dyn Fn() + Sync),
@@ -132,6 +140,11 @@ where
     T: Task<M> + Send + Sync,
     T::Batch: Send + Sync,
 {
+    let SeedData {
+        train,
+        select,
+        valid,
+    } = data;
     let steps_per_epoch = train.len();
     let steps = plan.epochs * steps_per_epoch;
     let mut probe = crate::task::probe(model.clone(), optimizer().0, train.clone(), task.clone());
@@ -157,6 +170,7 @@ where
         model,
         task,
         train,
+        select: select.unwrap_or(valid),
         valid,
         optimizer,
         schedule: plan.schedule,
@@ -223,6 +237,8 @@ pub(crate) struct Seed<'a, M, T: Task<M>> {
     pub model: &'a M,
     pub task: &'a T,
     pub train: &'a Batches<T::Batch>,
+    /// What the refinement's candidates are scored on.
+    pub select: &'a Batches<T::Batch>,
     pub valid: &'a Batches<T::Batch>,
     pub optimizer: &'a (dyn Fn() -> (BuiltOptimizer, Option<MomentumControl>) + Sync),
     pub schedule: EvalSchedule,
@@ -232,7 +248,7 @@ pub(crate) struct Seed<'a, M, T: Task<M>> {
 
 impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
     /// [`Trainer::refine`] of `lr` from the initial weights and a fresh optimizer, under the
-    /// evaluation's schedule (as [`Seed::train`] trains a rate), scored on the held-out batches;
+    /// evaluation's schedule (as [`Seed::train`] trains a rate), scored on the selection split;
     /// `progress` is called after each candidate.
     pub fn refine(
         &self,
@@ -243,7 +259,7 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
     ) -> Result<Refined, TrainError<ProbeError<std::convert::Infallible>>> {
         let plan = Plan::Rate(lr);
         let mut probe = self.probe(plan);
-        let score = |m: &M| held_out_score(self.task, m, self.valid.all());
+        let score = |m: &M| held_out_score(self.task, m, self.select.all());
         let mut observer = self.observer(|e| {
             if let Event::CandidateStep { step, steps, .. } = e {
                 if step + 1 == steps {

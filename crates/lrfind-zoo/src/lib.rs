@@ -31,4 +31,4 @@ pub mod workbench;
 
 pub use backend::Backend;
 pub use spec::{Dataset, ModelKind, TaskError, TaskSettings, TaskSpec};
-pub use workbench::{load, HeldOut, Workbench};
+pub use workbench::{load, HeldOut, Workbench, SELECTION_FRACTION};

@@ -3,7 +3,7 @@
 //! and batch types.
 
 use crate::data::{self, Classification};
-use crate::evaluation::{evaluate_seed, EvaluationError, EvaluationPlan};
+use crate::evaluation::{evaluate_seed, EvaluationError, EvaluationPlan, SeedData};
 use crate::memory;
 use crate::model::{CharLm, CharLmShape, Cnn, Mlp};
 use crate::spec::{default_text, Dataset, ModelKind, TaskError, TaskSpec, FASHION_MNIST_DIR};
@@ -50,6 +50,12 @@ pub trait Workbench {
     fn steps_per_epoch(&self) -> usize;
     /// Held-out batches loaded.
     fn held_out_batches(&self) -> usize;
+    /// Carves a selection split from the training data: the last [`SELECTION_FRACTION`] of the
+    /// training batches (at least one; rows in the seeded order, so a random subset), which
+    /// training no longer sees. What chooses — refinement candidates, the plateau watch, a plateau
+    /// schedule — then scores on it, and the held-out data is only reported. Returns the batches
+    /// carved; too few training batches to keep one is an error.
+    fn carve_selection(&mut self) -> Result<usize, TaskError>;
     /// A range test from the model's initial weights and a fresh optimizer (`accumulate`
     /// micro-batches per step; `val_batches > 0`: each step's loss on that many held-out
     /// batches, Smith's variant). The state is restored afterwards.
@@ -104,6 +110,10 @@ pub struct Checkpointing<'a> {
     pub save: &'a mut dyn FnMut(&Checkpoint) -> Result<(), Halt>,
 }
 
+/// The share of the training batches [`Workbench::carve_selection`] moves into the selection
+/// split.
+pub const SELECTION_FRACTION: f64 = 0.1;
+
 /// A dataset with a model and its loss.
 struct Bench<M, T: Task<M>> {
     spec: TaskSpec,
@@ -111,6 +121,8 @@ struct Bench<M, T: Task<M>> {
     task: T,
     train: Batches<T::Batch>,
     valid: Option<Batches<T::Batch>>,
+    /// The selection split, once carved.
+    select: Option<Batches<T::Batch>>,
     trained: Option<M>,
 }
 
@@ -130,6 +142,25 @@ where
 
     fn held_out_batches(&self) -> usize {
         self.valid.as_ref().map_or(0, Batches::len)
+    }
+
+    fn carve_selection(&mut self) -> Result<usize, TaskError> {
+        if let Some(select) = &self.select {
+            return Ok(select.len());
+        }
+        let n = self.train.len();
+        let k = ((n as f64 * SELECTION_FRACTION).round() as usize).max(1);
+        if k >= n {
+            return Err(TaskError::Invalid(format!(
+                "{n} training batch(es) are too few to carve a selection split from \
+                 (refinement and plateau decisions score on one); use more data or a smaller \
+                 --batch-size"
+            )));
+        }
+        let all = self.train.all();
+        self.select = Some(Batches::from_batches(all[n - k..].to_vec()));
+        self.train = Batches::from_batches(all[..n - k].to_vec());
+        Ok(k)
     }
 
     fn range_test(
@@ -194,10 +225,17 @@ where
                 optimizer: probe.optimizer().to_bytes().map_err(fail)?,
             })
         };
+        let (task, select) = (&self.task, &self.select);
+        let mut select_score = |p: &BurnProbe<M, _, _, BuiltOptimizer>| {
+            Some(held_out_score(task, p.model()?, select.as_ref()?.all()))
+        };
         let mut training = trainer
             .training(steps, self.held_out())
             .observe(observer)
             .checkpoint(&mut checkpoint);
+        if self.select.is_some() {
+            training = training.select(&mut select_score);
+        }
         if let Some(state) = state {
             training = training.resume(state);
         }
@@ -241,7 +279,7 @@ where
         observer: &mut dyn TrainObserver,
     ) -> Result<Refined, TrainError<StepError>> {
         let mut probe = self.probe_of(self.model.clone(), self.spec.build_cycling_optimizer());
-        let mut score = self.held_out();
+        let mut score = self.chooser();
         trainer.refine(&mut probe, 0, lr, candidates, steps, &mut score, observer)
     }
 
@@ -256,11 +294,15 @@ where
             .clone()
             .unwrap_or_else(|| Batches::from_batches(Vec::new()));
         let optimizer = || self.spec.build_cycling_optimizer();
+        let data = SeedData {
+            train: &self.train,
+            select: self.select.as_ref(),
+            valid: &valid,
+        };
         evaluate_seed(
             &self.model,
             &self.task,
-            &self.train,
-            &valid,
+            data,
             &optimizer,
             plan,
             progress,
@@ -281,6 +323,21 @@ where
         optimizer: (BuiltOptimizer, Option<MomentumControl>),
     ) -> BurnProbe<M, Batches<T::Batch>, impl LossFn<M, T::Batch>, BuiltOptimizer> {
         crate::task::cycling_probe(model, optimizer, self.train.clone(), self.task.clone())
+    }
+
+    /// A probe's model scored on what chooses: the selection split once carved, else the
+    /// held-out batches (none loaded: no score).
+    fn chooser<S, F>(
+        &self,
+    ) -> impl FnMut(&BurnProbe<M, S, F, BuiltOptimizer>) -> Option<HeldOutScore> + '_
+    where
+        S: lrfind::BatchSource,
+        F: FnMut(&M, &S::Batch) -> Tensor<1>,
+    {
+        |p| {
+            let batches = self.select.as_ref().or(self.valid.as_ref())?;
+            Some(held_out_score(&self.task, p.model()?, batches.all()))
+        }
     }
 
     /// A probe's model scored on the held-out batches; none loaded: no score (the trainer then
@@ -325,6 +382,7 @@ fn bench<M, T: Task<M>>(
         task,
         train,
         valid,
+        select: None,
         trained: None,
     }
 }

@@ -344,7 +344,9 @@ impl Timing {
 pub struct Candidate {
     /// Its rate.
     pub lr: f64,
-    /// Its held-out loss after the short run (∞: diverged; `null` in JSON).
+    /// Its loss after the short run on the data the refinement chooses on — lrfind's CLI: a
+    /// selection split carved from the training data, not the held-out data it reports (∞:
+    /// diverged; `null` in JSON).
     #[serde(with = "infinite_as_null")]
     #[schemars(with = "Option<f64>")]
     pub val_loss: f64,
