@@ -67,12 +67,14 @@ for label, group in (("chose", [t for t in names if not t.endswith("†")]), ("h
         print(f"| **{stat}, {label}** ({len(group)}) | | " + " | ".join(cells) + " | | |")
 within = {r: sum(1 for t in docs if (docs[t]["methods"].get(r, {}).get("regret") or 1e9) <= 0.10) for r in rules}
 print("| **within 10%** | | " + " | ".join(f"{within[r]}/{len(docs)}" for r in rules) + " | | |")
-free = "prodigy(lr=1)"  # the learning-rate-free baseline: a rule earns its cost where it beats it
-if free in rules:
-    def beats(r, t):
-        m = docs[t]["methods"]
-        loss = lambda x: float("inf") if m[x].get("val_loss") is None else m[x]["val_loss"]
-        return r in m and free in m and loss(r) < loss(free)
-    cells = ["—" if r == free else f"{sum(beats(r, t) for t in docs)}/{len(docs)}" for r in rules]
-    print(f"| **beats {free}** | | " + " | ".join(cells) + " | | |")
+# The baselines that need no finder: a rule earns its cost where it beats them.
+baselines = [b for b in ("prodigy(lr=1)", "schedulefree-adamw(lr=0.0025)") if b in rules]
+def loss(m, x):
+    return float("inf") if m.get(x, {}).get("val_loss") is None else m[x]["val_loss"]
+def beats(r, t, against):
+    m = docs[t]["methods"]
+    return r in m and all(b in m and loss(m, r) < loss(m, b) for b in against)
+for against, label in [([b], b) for b in baselines] + ([(baselines, "both")] if len(baselines) == 2 else []):
+    cells = ["—" if r in against else f"{sum(beats(r, t, against) for t in docs)}/{len(docs)}" for r in rules]
+    print(f"| **beats {label}** | | " + " | ".join(cells) + " | | |")
 PY

@@ -13,7 +13,6 @@ After every step: Prodigy's d and every parameter.
 import json
 import sys
 
-import prodigyopt
 import torch
 
 W1 = [[0.3, -0.2, 0.1, 0.5], [-0.4, 0.25, 0.6, -0.1], [0.2, 0.35, -0.3, 0.15]]
@@ -30,6 +29,8 @@ STEPS = 60
 
 
 def run(lr, weight_decay, beta1s):
+    import prodigyopt
+
     torch.manual_seed(0)
     l1, l2 = torch.nn.Linear(4, 3), torch.nn.Linear(3, 2)
     with torch.no_grad():
@@ -54,12 +55,13 @@ def run(lr, weight_decay, beta1s):
     return {"lr": lr, "weight_decay": weight_decay, "beta1": beta1s, "steps": steps}
 
 
-cycled = [0.95 - 0.01 * i for i in range(STEPS)]
-record = json.dumps({
-    "recorded_with": f"torch {torch.__version__}, prodigyopt 1.1.2",
-    "init": {"l1_weight": W1, "l1_bias": B1, "l2_weight": W2, "l2_bias": B2},
-    "batches": BATCHES,
-    "cases": [run(1.0, 0.0, [0.9] * STEPS), run(0.5, 0.1, cycled)],
-})
-with open(sys.argv[1], "w") as out:  # prodigyopt prints to stdout
-    out.write(record + "\n")
+if __name__ == "__main__":
+    cycled = [0.95 - 0.01 * i for i in range(STEPS)]
+    record = json.dumps({
+        "recorded_with": f"torch {torch.__version__}, prodigyopt 1.1.2",
+        "init": {"l1_weight": W1, "l1_bias": B1, "l2_weight": W2, "l2_bias": B2},
+        "batches": BATCHES,
+        "cases": [run(1.0, 0.0, [0.9] * STEPS), run(0.5, 0.1, cycled)],
+    })
+    with open(sys.argv[1], "w") as out:  # prodigyopt prints to stdout
+        out.write(record + "\n")

@@ -95,6 +95,12 @@ where
         self.model.as_ref()
     }
 
+    /// The model as it is evaluated ([`ModuleStep::eval_module`]): the trained model, or for
+    /// Schedule-Free AdamW its average. Held-out scores and saved models read this one.
+    pub fn eval_model(&self) -> Option<M> {
+        Some(self.optimizer.eval_module(self.model.clone()?))
+    }
+
     /// The optimizer with its state.
     pub fn optimizer(&self) -> &O {
         &self.optimizer

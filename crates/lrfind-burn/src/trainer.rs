@@ -28,7 +28,8 @@ use lrfind_train::{Outcome, Refined, TrainError, TrainObserver};
 /// Trains `probe`'s model with `trainer` for its epochs of `steps_per_epoch` optimizer steps,
 /// scoring the model with `score` after each epoch and reporting to `observer`; the outcome holds
 /// what was recorded, also when an error stopped the run. The trained model is `probe.model()`
-/// afterwards.
+/// afterwards; it is scored, and is to be saved, as `probe.eval_model()` (Schedule-Free AdamW's
+/// average).
 pub fn fit<M, S, F, Opt>(
     trainer: &Trainer,
     probe: &mut BurnProbe<M, S, F, Opt>,
@@ -44,7 +45,7 @@ where
 {
     trainer
         .training(steps_per_epoch, |p: &BurnProbe<M, S, F, Opt>| {
-            p.model().map(&mut score)
+            p.eval_model().as_ref().map(&mut score)
         })
         .observe(observer)
         .run(probe)
@@ -69,6 +70,6 @@ where
     F: FnMut(&M, &S::Batch) -> Tensor<1>,
     Opt: ModuleStep,
 {
-    let mut score = |p: &BurnProbe<M, S, F, Opt>| p.model().map(&mut score);
+    let mut score = |p: &BurnProbe<M, S, F, Opt>| p.eval_model().as_ref().map(&mut score);
     trainer.refine(probe, 0, lr, candidates, steps, &mut score, observer)
 }

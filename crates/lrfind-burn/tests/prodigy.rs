@@ -1,110 +1,19 @@
 //! Prodigy against prodigyopt 1.1.2's recorded steps (`tests/data/prodigy_steps.json`, made by
 //! `scripts/record_prodigy.py`), against a hand computation, and through a checkpoint.
 
-use burn::module::{Module, Param};
+use burn::module::Param;
 use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use lrfind_burn::optim::{ModuleStep, OptimizerKind, OptimizerOptions, Prodigy, ProdigyConfig};
 use serde_json::Value;
 
-#[derive(Module, Debug)]
-struct Net {
-    l1: Linear,
-    l2: Linear,
-}
-
-impl Net {
-    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.l2
-            .forward(burn::tensor::activation::tanh(self.l1.forward(x)))
-    }
-}
-
-fn matrix(v: &Value) -> Vec<Vec<f32>> {
-    v.as_array().unwrap().iter().map(vector).collect()
-}
-
-fn vector(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
-}
-
-/// PyTorch's weight[out][in] as burn's [in, out].
-fn linear(weight: &Value, bias: &Value, device: &Device) -> Linear {
-    let w = matrix(weight);
-    let (outs, ins) = (w.len(), w[0].len());
-    let data: Vec<f32> = (0..ins)
-        .flat_map(|i| w.iter().map(move |row| row[i]))
-        .collect();
-    let b = vector(bias);
-    Linear {
-        weight: Param::from_tensor(Tensor::from_data(
-            TensorData::new(data, [ins, outs]),
-            device,
-        )),
-        bias: Some(Param::from_tensor(Tensor::from_data(
-            TensorData::new(b.clone(), [b.len()]),
-            device,
-        ))),
-    }
-}
-
-/// burn's [in, out] weight and the bias, in PyTorch's order.
-fn params(net: &Net) -> Vec<f32> {
-    let mut out = Vec::new();
-    for l in [&net.l1, &net.l2] {
-        let [ins, outs] = l.weight.dims();
-        let w: Vec<f32> = l.weight.val().into_data().try_to_vec().unwrap();
-        out.extend(
-            (0..outs)
-                .flat_map(|o| (0..ins).map(move |i| (o, i)))
-                .map(|(o, i)| w[i * outs + o]),
-        );
-        out.extend(
-            l.bias
-                .as_ref()
-                .unwrap()
-                .val()
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap(),
-        );
-    }
-    out
-}
-
-fn recorded(step: &Value) -> Vec<f32> {
-    ["l1_weight", "l1_bias", "l2_weight", "l2_bias"]
-        .iter()
-        .flat_map(|k| match step[k].as_array().unwrap()[0].is_array() {
-            true => matrix(&step[k]).concat(),
-            false => vector(&step[k]),
-        })
-        .collect()
-}
+#[path = "support/tiny_net.rs"]
+mod tiny_net;
+use tiny_net::{batch, linear, params, recorded, step, vector, Net};
 
 fn fixture() -> Value {
     serde_json::from_str(include_str!("data/prodigy_steps.json")).unwrap()
-}
-
-fn batch(fixture: &Value, i: usize, device: &Device) -> (Tensor<2>, Tensor<2>) {
-    let b = &fixture["batches"][i % 2];
-    let t = |v: &Value| {
-        let m = matrix(v);
-        let (r, c) = (m.len(), m[0].len());
-        Tensor::from_data(TensorData::new(m.concat(), [r, c]), device)
-    };
-    (t(&b[0]), t(&b[1]))
-}
-
-fn step(net: Net, optimizer: &mut impl ModuleStep, lr: f64, (x, y): (Tensor<2>, Tensor<2>)) -> Net {
-    let loss = (net.forward(x) - y).powi_scalar(2).mean();
-    let grads = GradientsParams::from_grads(loss.backward(), &net);
-    optimizer.step(lr, net, grads)
 }
 
 #[test]

@@ -127,10 +127,12 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
     });
     let doc = eval.document(lrfind::DEFAULT_METHOD, config);
     write_json(&args.out.join("evaluate.json"), &doc)?;
-    // A rate on the grid's axis, or a run off it: Prodigy's lr multiplies its own step size, and
+    // A rate on the grid's axis, or a run off it: Prodigy's lr multiplies its own step size,
+    // Schedule-Free AdamW is another optimizer, and
     // one-cycle over the bounds is another schedule than a constant or cosine grid's.
     let off_axis = |name: &str| {
         name == evaluation::LR_FREE
+            || name == evaluation::SCHEDULE_FREE
             || (name == evaluation::ONE_CYCLE_BOUNDS && args.schedule != EvalSchedule::OneCycle)
     };
     let marks: Vec<(&str, f64, f64)> = eval

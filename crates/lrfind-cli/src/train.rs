@@ -15,6 +15,7 @@ use indicatif::ProgressBar;
 use lrfind::metric::MetricDocument;
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
 use lrfind::{Method, Smoothing};
+use lrfind_burn::optim::OptimizerKind;
 use lrfind_train::Refine;
 use lrfind_train::{Checkpoint, Event, Halt, History, HistoryDocument, TrainError};
 use lrfind_train::{LrChoice, RefindPolicy, Trainer};
@@ -244,6 +245,15 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         return Err(bad_input(lrfind_zoo::workbench::no_held_out()));
     }
     let trainer = args.trainer(schedule);
+    if args.task.optimizer == OptimizerKind::ScheduleFreeAdamW
+        && args.schedule != ScheduleKind::Constant
+    {
+        eprintln!(
+            "note: schedulefree-adamw needs no schedule (it averages its iterates); --schedule {} \
+             is applied on top of it (--schedule constant: as its authors train it)",
+            args.schedule
+        );
+    }
     if trainer.chooses() {
         let carved = bench.carve_selection().map_err(bad_input)?;
         if args.format == Format::Table {

@@ -411,3 +411,56 @@ fn each_range_test_file_recommends_the_method_the_run_takes() {
         );
     }
 }
+
+#[test]
+fn schedule_free_adamw_trains_at_a_constant_rate_and_saves_its_average() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        lrfind()
+            .args([
+                "train",
+                "--optimizer",
+                "schedulefree-adamw",
+                "--epochs",
+                "3",
+            ])
+            .args(["--lr", "0.0025", "--format", "json", "--out"])
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--schedule", "constant"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h = read_json(&dir.path().join("history.json"));
+    let epochs = h["epochs"].as_array().unwrap();
+    let last = &epochs[2];
+    assert!(last["val_accuracy"].as_f64().unwrap() > 0.8, "{last}");
+    assert!(numbers(&h["steps"]["lr"]).iter().all(|&lr| lr == 0.0025));
+    // The held-out score is the average's (the evaluation point), and so is the saved model.
+    let out = lrfind()
+        .args(["train", "--eval-only", "--optimizer", "schedulefree-adamw"])
+        .args(["--format", "json", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (a, b) = (
+        e["val_loss"].as_f64().unwrap(),
+        last["val_loss"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-6, "eval-only {a} vs trained {b}");
+    // Under a schedule it still trains, and says that it needs none.
+    let out = run(&["--schedule", "cosine"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs no schedule"));
+}

@@ -348,8 +348,9 @@ impl Evaluation {
             .iter()
             .find_map(|r| r.metric)
             .map_or("val acc", |m| m.label());
+        let w = self.rows.iter().map(|r| r.name.len()).fold(18, usize::max);
         let mut text = format!(
-            "  {:<18} {:>10} {:>7} {:>10} {:>9} {:>9}\n",
+            "  {:<w$} {:>10} {:>7} {:>10} {:>9} {:>9}\n",
             "method", "lr", "± dec", "val loss", label, "regret"
         );
         for r in &self.rows {
@@ -365,7 +366,7 @@ impl Evaluation {
                 false => ("diverged".to_string(), "diverged".to_string()),
             };
             text += &format!(
-                "{star} {:<18} {:>10.3e} {:>7.2} {:>10} {:>9} {:>9}\n",
+                "{star} {:<w$} {:>10.3e} {:>7.2} {:>10} {:>9} {:>9}\n",
                 r.name, s.lr, s.decades, loss, metric, regret
             );
         }

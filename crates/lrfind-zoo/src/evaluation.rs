@@ -6,7 +6,7 @@ use crate::task::{held_out_score, LossFn, Task};
 use burn::module::Module;
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
 use lrfind::{analyze, AnalyzeError, AnalyzeOptions, Method, RangeTestConfig, RunError};
-use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind};
+use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind, SCHEDULE_FREE_LR};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::{Batches, BurnProbe};
 use lrfind_train::regret::{Outcome, SeedRuns};
@@ -66,17 +66,22 @@ fn point_rules() -> impl Iterator<Item = Method> {
 }
 
 /// The names of the rows an evaluation reports, in order: every point rule, [`REFINED`],
-/// [`ONE_CYCLE_BOUNDS`], then [`LR_FREE`].
+/// [`ONE_CYCLE_BOUNDS`], [`LR_FREE`], then [`SCHEDULE_FREE`].
 pub fn rule_names() -> Vec<String> {
     point_rules()
         .map(|m| m.name().to_string())
-        .chain([REFINED, ONE_CYCLE_BOUNDS, LR_FREE].map(String::from))
+        .chain([REFINED, ONE_CYCLE_BOUNDS, LR_FREE, SCHEDULE_FREE].map(String::from))
         .collect()
 }
 
 /// The label of the baseline that needs no finder: Prodigy (prodigyopt's defaults) at lr 1 under
 /// the evaluation's schedule, from the same weights — whatever optimizer the task names.
 pub const LR_FREE: &str = "prodigy(lr=1)";
+
+/// The label of the other baseline that needs no finder: Schedule-Free AdamW (Defazio et al. 2024;
+/// schedulefree's defaults, lr 0.0025) at a constant rate — it needs no schedule, whatever the
+/// evaluation's — from the same weights, evaluated at its average.
+pub const SCHEDULE_FREE: &str = "schedulefree-adamw(lr=0.0025)";
 
 /// The label of the refined recommendation ([`Trainer::refine`] with its defaults, as
 /// `train --refine 5`): from the same weights, each of ¼…4 × the recommended rate trains a fifth
@@ -110,6 +115,8 @@ enum Plan {
     Bounds(f64, f64),
     /// Prodigy at this lr (its multiplier of the estimated step size).
     LrFree(f64),
+    /// Schedule-Free AdamW at this lr, at a constant rate.
+    ScheduleFree(f64),
 }
 
 /// The batches of a seed: what trains, what chooses, and what the runs are scored on.
@@ -202,6 +209,10 @@ where
         ));
     }
     plans.push((LR_FREE.to_string(), Plan::LrFree(1.0)));
+    plans.push((
+        SCHEDULE_FREE.to_string(),
+        Plan::ScheduleFree(SCHEDULE_FREE_LR),
+    ));
     let outcomes: Vec<(String, Plan, Outcome)> = plans
         .into_par_iter()
         .map(|(name, run)| {
@@ -218,9 +229,10 @@ where
     for (name, run, outcome) in outcomes {
         match (name.as_str(), run) {
             ("grid", _) => grid.push(outcome),
-            (_, Plan::Rate(lr) | Plan::Bounds(_, lr) | Plan::LrFree(lr)) => {
-                rules.push((name, lr, outcome))
-            }
+            (
+                _,
+                Plan::Rate(lr) | Plan::Bounds(_, lr) | Plan::LrFree(lr) | Plan::ScheduleFree(lr),
+            ) => rules.push((name, lr, outcome)),
         }
     }
     Ok(SeedRuns {
@@ -285,6 +297,7 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
     fn trainer(&self, run: Plan) -> Trainer {
         let (lr, schedule) = match run {
             Plan::Rate(lr) | Plan::LrFree(lr) => (lr, self.schedule.config()),
+            Plan::ScheduleFree(lr) => (lr, EvalSchedule::Constant.config()),
             Plan::Bounds(base, max) => (
                 max,
                 ScheduleConfig::OneCycle(OneCycleConfig {
@@ -310,6 +323,9 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
     ) -> BurnProbe<M, Batches<T::Batch>, impl LossFn<M, T::Batch>, BuiltOptimizer> {
         let optimizer = match run {
             Plan::LrFree(_) => OptimizerKind::Prodigy.build_cycling(Default::default()),
+            Plan::ScheduleFree(_) => {
+                OptimizerKind::ScheduleFreeAdamW.build_cycling(Default::default())
+            }
             _ => (self.optimizer)(),
         };
         let (model, data) = (self.model.clone(), self.train.clone());

@@ -227,7 +227,11 @@ where
         };
         let (task, select) = (&self.task, &self.select);
         let mut select_score = |p: &BurnProbe<M, _, _, BuiltOptimizer>| {
-            Some(held_out_score(task, p.model()?, select.as_ref()?.all()))
+            Some(held_out_score(
+                task,
+                &p.eval_model()?,
+                select.as_ref()?.all(),
+            ))
         };
         let mut training = trainer
             .training(steps, self.held_out())
@@ -241,7 +245,7 @@ where
         }
         let outcome = training.run(&mut probe);
         if outcome.result.is_ok() {
-            self.trained = probe.model().cloned();
+            self.trained = probe.eval_model();
         }
         outcome
     }
@@ -336,7 +340,7 @@ where
     {
         |p| {
             let batches = self.select.as_ref().or(self.valid.as_ref())?;
-            Some(held_out_score(&self.task, p.model()?, batches.all()))
+            Some(held_out_score(&self.task, &p.eval_model()?, batches.all()))
         }
     }
 
@@ -352,7 +356,7 @@ where
         |p| {
             Some(held_out_score(
                 &self.task,
-                p.model()?,
+                &p.eval_model()?,
                 self.valid.as_ref()?.all(),
             ))
         }

@@ -17,13 +17,21 @@ use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 
 mod prodigy;
+mod schedule_free;
 pub use prodigy::{Prodigy, ProdigyConfig};
+pub use schedule_free::{ScheduleFreeAdamW, ScheduleFreeConfig, SCHEDULE_FREE_LR};
 
 /// An optimizer of a whole module: one step moves every parameter that has a gradient. Clones
 /// are snapshots (a range test restores one); the bytes are a checkpoint's.
 pub trait ModuleStep: Clone {
     /// One step at `lr` from `grads`.
     fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> M;
+    /// `module` as it is evaluated: itself, except for an optimizer that trains one point and
+    /// evaluates another ([`ScheduleFreeAdamW`]: the average `x`, PyTorch's `optimizer.eval()`).
+    /// Held-out scores and a saved model read it; training continues from `module`.
+    fn eval_module<M: Module>(&self, module: M) -> M {
+        module
+    }
     /// The state (moments, step counts) as bytes.
     fn to_bytes(&self) -> Result<Vec<u8>, RecordError>;
     /// This optimizer with the state `bytes` (from [`ModuleStep::to_bytes`] of one built alike).
@@ -44,13 +52,15 @@ impl ModuleStep for ModuleOptimizer {
     }
 }
 
-/// An optimizer [`OptimizerKind::build`] made: one of burn's, or Prodigy.
+/// An optimizer [`OptimizerKind::build`] made: one of burn's, Prodigy, or Schedule-Free AdamW.
 #[derive(Clone)]
 pub enum BuiltOptimizer {
     /// Burn's per-parameter optimizers (AdamW, Adam, SGD, RMSprop, AdaGrad).
     Burn(ModuleOptimizer),
     /// Prodigy.
     Prodigy(Prodigy),
+    /// Schedule-Free AdamW.
+    ScheduleFree(ScheduleFreeAdamW),
 }
 
 impl From<ModuleOptimizer> for BuiltOptimizer {
@@ -64,6 +74,14 @@ impl ModuleStep for BuiltOptimizer {
         match self {
             BuiltOptimizer::Burn(o) => ModuleStep::step(o, lr, module, grads),
             BuiltOptimizer::Prodigy(o) => o.step(lr, module, grads),
+            BuiltOptimizer::ScheduleFree(o) => o.step(lr, module, grads),
+        }
+    }
+
+    fn eval_module<M: Module>(&self, module: M) -> M {
+        match self {
+            BuiltOptimizer::ScheduleFree(o) => o.eval_module(module),
+            _ => module,
         }
     }
 
@@ -71,6 +89,7 @@ impl ModuleStep for BuiltOptimizer {
         match self {
             BuiltOptimizer::Burn(o) => o.to_bytes(),
             BuiltOptimizer::Prodigy(o) => o.to_bytes(),
+            BuiltOptimizer::ScheduleFree(o) => o.to_bytes(),
         }
     }
 
@@ -78,6 +97,7 @@ impl ModuleStep for BuiltOptimizer {
         Ok(match self {
             BuiltOptimizer::Burn(o) => BuiltOptimizer::Burn(o.load_bytes(bytes)?),
             BuiltOptimizer::Prodigy(o) => BuiltOptimizer::Prodigy(o.load_bytes(bytes)?),
+            BuiltOptimizer::ScheduleFree(o) => BuiltOptimizer::ScheduleFree(o.load_bytes(bytes)?),
         })
     }
 }
@@ -101,6 +121,10 @@ pub enum OptimizerKind {
     AdaGrad,
     /// Prodigy (learning-rate free: train it at lr 1; prodigyopt's defaults).
     Prodigy,
+    /// Schedule-Free AdamW (schedulefree's defaults; a constant rate, no schedule needed; the
+    /// model is evaluated at its average).
+    #[cfg_attr(feature = "clap", value(name = "schedulefree-adamw"))]
+    ScheduleFreeAdamW,
 }
 
 /// Hyper-parameters besides the lr. `None` takes PyTorch's default for the optimizer.
@@ -148,6 +172,9 @@ impl OptimizerOptions {
             let why = match kind {
                 OptimizerKind::Sgd | OptimizerKind::RmsProp => None,
                 OptimizerKind::AdaGrad => Some("it has none"),
+                OptimizerKind::ScheduleFreeAdamW => {
+                    Some("its β1 is 0.9, an interpolation, not cycled")
+                }
                 _ => Some("its β1 is 0.9, cycled by one-cycle and cyclic schedules"),
             };
             if let Some(why) = why {
@@ -186,6 +213,13 @@ impl OptimizerKind {
                 .with_weight_decay(weight_decay(o.weight_decay.unwrap_or(0.0)))
                 .init(),
             OptimizerKind::Prodigy => return BuiltOptimizer::Prodigy(prodigy(o, momentum)),
+            OptimizerKind::ScheduleFreeAdamW => {
+                let config = ScheduleFreeConfig {
+                    weight_decay: o.weight_decay.unwrap_or(0.0),
+                    ..ScheduleFreeConfig::default()
+                };
+                return BuiltOptimizer::ScheduleFree(ScheduleFreeAdamW::new(config));
+            }
         })
     }
 
@@ -208,7 +242,9 @@ impl OptimizerKind {
             OptimizerKind::Adam => cycled(move |b| adam(o, b).build(), m),
             OptimizerKind::Sgd => cycled(move |b| sgd(o, b).build(), m),
             OptimizerKind::RmsProp => cycled(move |b| rmsprop(o, b).build(), m),
-            OptimizerKind::AdaGrad => return (self.build(o), None),
+            OptimizerKind::AdaGrad | OptimizerKind::ScheduleFreeAdamW => {
+                return (self.build(o), None)
+            }
         };
         (BuiltOptimizer::Burn(optimizer), Some(control))
     }
@@ -230,6 +266,7 @@ impl OptimizerKind {
             OptimizerKind::RmsProp => "rmsprop",
             OptimizerKind::AdaGrad => "adagrad",
             OptimizerKind::Prodigy => "prodigy",
+            OptimizerKind::ScheduleFreeAdamW => "schedulefree-adamw",
         }
     }
 
@@ -239,13 +276,14 @@ impl OptimizerKind {
     }
 
     /// Every optimizer.
-    pub const ALL: [OptimizerKind; 6] = [
+    pub const ALL: [OptimizerKind; 7] = [
         OptimizerKind::AdamW,
         OptimizerKind::Adam,
         OptimizerKind::Sgd,
         OptimizerKind::RmsProp,
         OptimizerKind::AdaGrad,
         OptimizerKind::Prodigy,
+        OptimizerKind::ScheduleFreeAdamW,
     ];
 }
 
@@ -262,7 +300,7 @@ impl FromStr for OptimizerKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                format!("unknown optimizer '{s}' (expected adamw, adam, sgd, rmsprop, adagrad or prodigy)")
+                format!("unknown optimizer '{s}' (expected adamw, adam, sgd, rmsprop, adagrad, prodigy or schedulefree-adamw)")
             })
     }
 }
