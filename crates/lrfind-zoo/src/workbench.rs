@@ -225,25 +225,20 @@ where
                 optimizer: probe.optimizer().to_bytes().map_err(fail)?,
             })
         };
-        let (task, select) = (&self.task, &self.select);
-        let mut select_score = |p: &BurnProbe<M, _, _, BuiltOptimizer>| {
-            Some(held_out_score(
-                task,
-                &p.eval_model()?,
-                select.as_ref()?.all(),
-            ))
+        let outcome = {
+            let mut select_score = self.score_on(self.select.as_ref());
+            let mut training = trainer
+                .training(steps, self.score_on(self.valid.as_ref()))
+                .observe(observer)
+                .checkpoint(&mut checkpoint);
+            if self.select.is_some() {
+                training = training.select(&mut select_score);
+            }
+            if let Some(state) = state {
+                training = training.resume(state);
+            }
+            training.run(&mut probe)
         };
-        let mut training = trainer
-            .training(steps, self.held_out())
-            .observe(observer)
-            .checkpoint(&mut checkpoint);
-        if self.select.is_some() {
-            training = training.select(&mut select_score);
-        }
-        if let Some(state) = state {
-            training = training.resume(state);
-        }
-        let outcome = training.run(&mut probe);
         if outcome.result.is_ok() {
             self.trained = probe.eval_model();
         }
@@ -283,7 +278,7 @@ where
         observer: &mut dyn TrainObserver,
     ) -> Result<Refined, TrainError<StepError>> {
         let mut probe = self.probe_of(self.model.clone(), self.spec.build_cycling_optimizer());
-        let mut score = self.chooser();
+        let mut score = self.score_on(self.chooser_batches());
         trainer.refine(&mut probe, 0, lr, candidates, steps, &mut score, observer)
     }
 
@@ -329,37 +324,22 @@ where
         crate::task::cycling_probe(model, optimizer, self.train.clone(), self.task.clone())
     }
 
-    /// A probe's model scored on what chooses: the selection split once carved, else the
-    /// held-out batches (none loaded: no score).
-    fn chooser<S, F>(
-        &self,
-    ) -> impl FnMut(&BurnProbe<M, S, F, BuiltOptimizer>) -> Option<HeldOutScore> + '_
+    /// A probe's model (as evaluated) scored on `batches`; none: no score (the trainer then
+    /// stops with [`TrainError::NoScore`]).
+    fn score_on<'s, S, F>(
+        &'s self,
+        batches: Option<&'s Batches<T::Batch>>,
+    ) -> impl FnMut(&BurnProbe<M, S, F, BuiltOptimizer>) -> Option<HeldOutScore> + 's
     where
         S: lrfind::BatchSource,
         F: FnMut(&M, &S::Batch) -> Tensor<1>,
     {
-        |p| {
-            let batches = self.select.as_ref().or(self.valid.as_ref())?;
-            Some(held_out_score(&self.task, &p.eval_model()?, batches.all()))
-        }
+        move |p| Some(held_out_score(&self.task, &p.eval_model()?, batches?.all()))
     }
 
-    /// A probe's model scored on the held-out batches; none loaded: no score (the trainer then
-    /// stops with [`TrainError::NoScore`]).
-    fn held_out<S, F>(
-        &self,
-    ) -> impl FnMut(&BurnProbe<M, S, F, BuiltOptimizer>) -> Option<HeldOutScore> + '_
-    where
-        S: lrfind::BatchSource,
-        F: FnMut(&M, &S::Batch) -> Tensor<1>,
-    {
-        |p| {
-            Some(held_out_score(
-                &self.task,
-                &p.eval_model()?,
-                self.valid.as_ref()?.all(),
-            ))
-        }
+    /// What chooses: the selection split once carved, else the held-out batches.
+    fn chooser_batches(&self) -> Option<&Batches<T::Batch>> {
+        self.select.as_ref().or(self.valid.as_ref())
     }
 }
 

@@ -16,6 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 
+mod flat_state;
 mod prodigy;
 mod schedule_free;
 pub use prodigy::{Prodigy, ProdigyConfig};

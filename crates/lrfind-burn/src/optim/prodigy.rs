@@ -8,11 +8,12 @@
 //! `x ← x − decay·dlr·x − dlr·m/(√v + d·ε)`. `d` needs every parameter's gradient before any
 //! parameter moves, so this is a module-level optimizer, not one of burn's per-tensor ones.
 
+use super::flat_state::{as_param, decode, encode, flat, numbers, vector};
 use super::ModuleStep;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::store::RecordError;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -182,12 +183,8 @@ impl ModuleStep for Prodigy {
             .map(|(id, s)| (id.val(), s.clone()))
             .collect();
         for (id, s) in &self.params {
-            let v = |t: &Tensor<1>| {
-                t.clone()
-                    .into_data()
-                    .try_to_vec::<f32>()
-                    .map_err(|e| RecordError::Io(format!("prodigy state of {id}: {e:?}")))
-            };
+            let what = format!("prodigy state of {id}");
+            let v = |t: &Tensor<1>| numbers(t, &what);
             let saved = SavedState {
                 s: v(&s.s)?,
                 x0: v(&s.x0)?,
@@ -203,18 +200,11 @@ impl ModuleStep for Prodigy {
             estimate: self.estimate,
             params,
         };
-        rmp_serde::to_vec(&saved).map_err(|e| RecordError::Io(format!("prodigy state: {e}")))
+        encode(&saved, "prodigy")
     }
 
     fn load_bytes(self, bytes: Vec<u8>) -> Result<Self, RecordError> {
-        let saved: Saved = rmp_serde::from_slice(&bytes)
-            .map_err(|e| RecordError::Io(format!("not a prodigy state: {e}")))?;
-        if saved.config != self.config {
-            return Err(RecordError::Validation(format!(
-                "the prodigy state was saved with other settings ({:?}, not {:?})",
-                saved.config, self.config
-            )));
-        }
+        let saved: Saved = decode(&bytes, "prodigy", |s: &Saved| &s.config, &self.config)?;
         *self.beta1.write().unwrap_or_else(|p| p.into_inner()) = saved.beta1;
         Ok(Prodigy {
             estimate: saved.estimate,
@@ -304,10 +294,8 @@ impl ModuleMapper for Update<'_> {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let (c, d) = (self.prodigy.config, self.prodigy.estimate.d);
-        let require_grad = tensor.is_require_grad();
-        let checkpointing = tensor.gradient_checkpointing_strategy();
         let shape = tensor.shape();
-        let mut x = flat(tensor.inner());
+        let mut x = flat(tensor.clone().inner());
         let denom = state.exp_avg_sq.clone().sqrt() + d * c.eps;
         if c.weight_decay != 0.0 {
             x = x.clone() - x * (c.weight_decay * self.dlr);
@@ -317,36 +305,19 @@ impl ModuleMapper for Update<'_> {
         } else {
             x - flat(grad) / denom * (self.dlr * d)
         };
-        let mut updated = Tensor::from_inner(x.reshape(shape));
-        if let Some(strategy) = checkpointing {
-            updated = updated.with_gradient_checkpointing_strategy(strategy);
-        }
-        if require_grad {
-            updated = updated.require_grad();
-        }
-        Param::from_mapped_value(id, updated, mapper)
+        Param::from_mapped_value(id, as_param(&tensor, x.reshape(shape)), mapper)
     }
 }
 
 impl SavedState {
     fn restore(self, device: &Device) -> ParamState {
-        let t = |v: Vec<f32>| {
-            let n = v.len();
-            Tensor::<1>::from_data(TensorData::new(v, [n]), device)
-        };
         ParamState {
-            s: t(self.s),
-            x0: t(self.x0),
-            exp_avg: t(self.exp_avg),
-            exp_avg_sq: t(self.exp_avg_sq),
+            s: vector(self.s, device),
+            x0: vector(self.x0, device),
+            exp_avg: vector(self.exp_avg, device),
+            exp_avg_sq: vector(self.exp_avg_sq, device),
         }
     }
-}
-
-/// `t` as a vector.
-fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
-    let n = t.shape().num_elements();
-    t.reshape([n])
 }
 
 /// The value of a one-element tensor.

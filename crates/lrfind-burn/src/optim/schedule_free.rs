@@ -9,11 +9,12 @@
 //! evaluated at `x = y + (1 − 1/β1)(z − y)` ([`ModuleStep::eval_module`], PyTorch's
 //! `optimizer.eval()`).
 
+use super::flat_state::{as_param, decode, encode, flat, numbers, vector};
 use super::ModuleStep;
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::store::RecordError;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -167,12 +168,8 @@ impl ModuleStep for ScheduleFreeAdamW {
             .map(|(id, s)| (id.val(), s.clone()))
             .collect();
         for (id, s) in &self.params {
-            let v = |t: &Tensor<1>| {
-                t.clone()
-                    .into_data()
-                    .try_to_vec::<f32>()
-                    .map_err(|e| RecordError::Io(format!("schedule-free state of {id}: {e:?}")))
-            };
+            let what = format!("schedule-free state of {id}");
+            let v = |t: &Tensor<1>| numbers(t, &what);
             let saved = SavedState {
                 z: v(&s.z)?,
                 exp_avg_sq: v(&s.exp_avg_sq)?,
@@ -185,18 +182,11 @@ impl ModuleStep for ScheduleFreeAdamW {
             average: self.average,
             params,
         };
-        rmp_serde::to_vec(&saved).map_err(|e| RecordError::Io(format!("schedule-free state: {e}")))
+        encode(&saved, "schedule-free")
     }
 
     fn load_bytes(self, bytes: Vec<u8>) -> Result<Self, RecordError> {
-        let saved: Saved = rmp_serde::from_slice(&bytes)
-            .map_err(|e| RecordError::Io(format!("not a schedule-free state: {e}")))?;
-        if saved.config != self.config {
-            return Err(RecordError::Validation(format!(
-                "the schedule-free state was saved with other settings ({:?}, not {:?})",
-                saved.config, self.config
-            )));
-        }
+        let saved: Saved = decode(&bytes, "schedule-free", |s: &Saved| &s.config, &self.config)?;
         Ok(ScheduleFreeAdamW {
             average: saved.average,
             params: HashMap::new(),
@@ -251,7 +241,7 @@ impl ModuleMapper for Update<'_> {
         self.optimizer
             .params
             .insert(id, ParamState { z, exp_avg_sq });
-        Param::from_mapped_value(id, rebuild(&tensor, y.reshape(shape)), mapper)
+        Param::from_mapped_value(id, as_param(&tensor, y.reshape(shape)), mapper)
     }
 }
 
@@ -268,37 +258,15 @@ impl ModuleMapper for Evaluate<'_> {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let x = y.clone() + (state.z - y) * (1.0 - 1.0 / self.optimizer.config.beta1);
-        Param::from_mapped_value(id, rebuild(&tensor, x.reshape(tensor.shape())), mapper)
+        Param::from_mapped_value(id, as_param(&tensor, x.reshape(tensor.shape())), mapper)
     }
-}
-
-/// `value` as the parameter `like` was: tracked for gradients, checkpointed alike.
-fn rebuild<const D: usize>(like: &Tensor<D>, value: Tensor<D>) -> Tensor<D> {
-    let mut t = Tensor::from_inner(value);
-    if let Some(strategy) = like.gradient_checkpointing_strategy() {
-        t = t.with_gradient_checkpointing_strategy(strategy);
-    }
-    if like.is_require_grad() {
-        t = t.require_grad();
-    }
-    t
 }
 
 impl SavedState {
     fn restore(self, device: &Device) -> ParamState {
-        let t = |v: Vec<f32>| {
-            let n = v.len();
-            Tensor::<1>::from_data(TensorData::new(v, [n]), device)
-        };
         ParamState {
-            z: t(self.z),
-            exp_avg_sq: t(self.exp_avg_sq),
+            z: vector(self.z, device),
+            exp_avg_sq: vector(self.exp_avg_sq, device),
         }
     }
-}
-
-/// `t` as a vector.
-fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
-    let n = t.shape().num_elements();
-    t.reshape([n])
 }
