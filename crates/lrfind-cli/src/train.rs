@@ -71,10 +71,10 @@ pub struct Args {
     pub refind_warmup: usize,
     /// Refine the range test's rate before training (`--lr auto`): K candidates a factor 2
     /// apart around it (5: ¼…4×) each train a fifth of the run under the schedule from the same
-    /// weights, and the lowest held-out loss gives the rate (state restored after each; not for
-    /// --schedule cyclic). Costs about one more run. 0: the curve's rate. Default: 5 with
-    /// one-cycle, where it was measured nearer the best rate, 0 otherwise (docs/evaluation.md, "The wider
-    /// table").
+    /// weights, scored on a selection split carved from the training data, and the lowest loss
+    /// gives the rate (state restored after each; not for --schedule cyclic). Costs about one more
+    /// run. 0: the curve's rate. Default: 5 under every schedule but cyclic (docs/evaluation.md,
+    /// "Refinement under every schedule").
     #[arg(long)]
     pub refine: Option<usize>,
     /// Refine every re-find's rate too (a fifth of the remaining steps per candidate).

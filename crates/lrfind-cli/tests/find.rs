@@ -713,8 +713,8 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
     assert_eq!(taken["suggestion"], rec["lr"]);
     assert_eq!(taken["refine"], doc["refine"]["candidates"]);
 
-    // Under cosine `train` does not refine by default, and neither does `find` for that run: no
-    // selection split either, the run has all 23 batches.
+    // Under cosine with `--refine 0`, as `train --refine 0`: the curve's rate, no selection split,
+    // the run has all 23 batches.
     let cosine = dir.path().join("cosine");
     lrfind()
         .args([
@@ -723,6 +723,8 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
             "3",
             "--schedule",
             "cosine",
+            "--refine",
+            "0",
             "--format",
             "json",
             "--out",
@@ -736,6 +738,16 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
     assert_eq!(doc["recommended"]["cost"]["candidates"], 0);
     assert!(doc.get("refine").is_none());
     assert!(doc["config"]["schedule_settings"].get("Cosine").is_some());
+    // By default it refines under cosine too, as `train` does.
+    let refined = dir.path().join("cosine-refined");
+    lrfind()
+        .args(["find", "--epochs", "3", "--schedule", "cosine", "--out"])
+        .arg(&refined)
+        .assert()
+        .success();
+    let doc = read_json(&refined.join("lr_find.json"));
+    assert_eq!(doc["recommended"]["run"]["steps"], 63);
+    assert_eq!(doc["recommended"]["cost"]["candidates"], 5);
 }
 
 #[test]
