@@ -4,42 +4,40 @@
 #[path = "support/interrupt.rs"]
 mod interrupt;
 
+#[path = "support/json_out.rs"]
+mod json_out;
+
 use assert_cmd::Command;
+use json_out::json_stdout;
 use predicates::prelude::*;
 use serde_json::Value;
 
 #[test]
 fn tiny_evaluation_writes_grid_methods_regret_and_plot() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("lrfind")
-        .unwrap()
-        .args([
-            "evaluate",
-            "--epochs",
-            "1",
-            "--seeds",
-            "2",
-            "--grid-points",
-            "4",
-        ])
-        .args([
-            "--grid-start",
-            "1e-4",
-            "--grid-end",
-            "1",
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_stdout(
+        Command::cargo_bin("lrfind")
+            .unwrap()
+            .args([
+                "evaluate",
+                "--epochs",
+                "1",
+                "--seeds",
+                "2",
+                "--grid-points",
+                "4",
+            ])
+            .args([
+                "--grid-start",
+                "1e-4",
+                "--grid-end",
+                "1",
+                "--format",
+                "json",
+                "--out",
+            ])
+            .arg(dir.path()),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("evaluate.json")).unwrap())
             .unwrap();

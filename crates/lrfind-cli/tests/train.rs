@@ -1,6 +1,10 @@
 //! `lrfind train` end to end on the embedded digits.
 
+#[path = "support/json_out.rs"]
+mod json_out;
+
 use assert_cmd::Command;
+use json_out::json_stdout;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::Path;
@@ -444,18 +448,12 @@ fn schedule_free_adamw_trains_at_a_constant_rate_and_saves_its_average() {
     assert!(last["val_accuracy"].as_f64().unwrap() > 0.8, "{last}");
     assert!(numbers(&h["steps"]["lr"]).iter().all(|&lr| lr == 0.0025));
     // The held-out score is the average's (the evaluation point), and so is the saved model.
-    let out = lrfind()
-        .args(["train", "--eval-only", "--optimizer", "schedulefree-adamw"])
-        .args(["--format", "json", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let e = json_stdout(
+        lrfind()
+            .args(["train", "--eval-only", "--optimizer", "schedulefree-adamw"])
+            .args(["--format", "json", "--out"])
+            .arg(dir.path()),
     );
-    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
     let (a, b) = (
         e["val_loss"].as_f64().unwrap(),
         last["val_loss"].as_f64().unwrap(),

@@ -2,10 +2,12 @@
 //! parameters as flat vectors, their states as numbers in a checkpoint, and the parameter a step
 //! writes back.
 
+use burn::module::ParamId;
 use burn::store::RecordError;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// `t` as a vector.
 pub(super) fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
@@ -40,6 +42,32 @@ pub(super) fn as_param<const D: usize>(like: &Tensor<D>, value: Tensor<D>) -> Te
         t = t.require_grad();
     }
     t
+}
+
+/// Every parameter's state for a checkpoint, in id order: those `loaded` and not stepped since as
+/// read, the `live` ones as `save` writes them (`what` names them in an error).
+pub(super) fn saved_states<P, S: Clone>(
+    live: &HashMap<ParamId, P>,
+    loaded: &HashMap<ParamId, S>,
+    what: &str,
+    save: impl Fn(&dyn Fn(&Tensor<1>) -> Result<Vec<f32>, RecordError>, &P) -> Result<S, RecordError>,
+) -> Result<Vec<(u64, S)>, RecordError> {
+    let mut states: Vec<(u64, S)> = loaded.iter().map(|(id, s)| (id.val(), s.clone())).collect();
+    for (id, state) in live {
+        let label = format!("{what} state of {id}");
+        let v = |t: &Tensor<1>| numbers(t, &label);
+        states.push((id.val(), save(&v, state)?));
+    }
+    states.sort_by_key(|(id, _)| *id);
+    Ok(states)
+}
+
+/// A checkpoint's states by parameter, made tensors when each is first used.
+pub(super) fn loaded_states<S>(saved: Vec<(u64, S)>) -> HashMap<ParamId, S> {
+    saved
+        .into_iter()
+        .map(|(id, s)| (ParamId::from(id), s))
+        .collect()
 }
 
 /// `saved` as a checkpoint's bytes (`what`: the optimizer's name).

@@ -8,7 +8,7 @@
 //! `x ← x − decay·dlr·x − dlr·m/(√v + d·ε)`. `d` needs every parameter's gradient before any
 //! parameter moves, so this is a module-level optimizer, not one of burn's per-tensor ones.
 
-use super::flat_state::{as_param, decode, encode, flat, numbers, vector};
+use super::flat_state::{as_param, decode, encode, flat, loaded_states, saved_states, vector};
 use super::ModuleStep;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
@@ -177,23 +177,14 @@ impl ModuleStep for Prodigy {
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>, RecordError> {
-        let mut params: Vec<(u64, SavedState)> = self
-            .loaded
-            .iter()
-            .map(|(id, s)| (id.val(), s.clone()))
-            .collect();
-        for (id, s) in &self.params {
-            let what = format!("prodigy state of {id}");
-            let v = |t: &Tensor<1>| numbers(t, &what);
-            let saved = SavedState {
+        let params = saved_states(&self.params, &self.loaded, "prodigy", |v, s| {
+            Ok(SavedState {
                 s: v(&s.s)?,
                 x0: v(&s.x0)?,
                 exp_avg: v(&s.exp_avg)?,
                 exp_avg_sq: v(&s.exp_avg_sq)?,
-            };
-            params.push((id.val(), saved));
-        }
-        params.sort_by_key(|(id, _)| *id);
+            })
+        })?;
         let saved = Saved {
             config: self.config,
             beta1: self.beta1(),
@@ -209,11 +200,7 @@ impl ModuleStep for Prodigy {
         Ok(Prodigy {
             estimate: saved.estimate,
             params: HashMap::new(),
-            loaded: saved
-                .params
-                .into_iter()
-                .map(|(id, s)| (ParamId::from(id), s))
-                .collect(),
+            loaded: loaded_states(saved.params),
             ..self
         })
     }

@@ -9,7 +9,7 @@
 //! evaluated at `x = y + (1 − 1/β1)(z − y)` ([`ModuleStep::eval_module`], PyTorch's
 //! `optimizer.eval()`).
 
-use super::flat_state::{as_param, decode, encode, flat, numbers, vector};
+use super::flat_state::{as_param, decode, encode, flat, loaded_states, saved_states, vector};
 use super::ModuleStep;
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
@@ -162,21 +162,12 @@ impl ModuleStep for ScheduleFreeAdamW {
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>, RecordError> {
-        let mut params: Vec<(u64, SavedState)> = self
-            .loaded
-            .iter()
-            .map(|(id, s)| (id.val(), s.clone()))
-            .collect();
-        for (id, s) in &self.params {
-            let what = format!("schedule-free state of {id}");
-            let v = |t: &Tensor<1>| numbers(t, &what);
-            let saved = SavedState {
+        let params = saved_states(&self.params, &self.loaded, "schedule-free", |v, s| {
+            Ok(SavedState {
                 z: v(&s.z)?,
                 exp_avg_sq: v(&s.exp_avg_sq)?,
-            };
-            params.push((id.val(), saved));
-        }
-        params.sort_by_key(|(id, _)| *id);
+            })
+        })?;
         let saved = Saved {
             config: self.config,
             average: self.average,
@@ -190,11 +181,7 @@ impl ModuleStep for ScheduleFreeAdamW {
         Ok(ScheduleFreeAdamW {
             average: saved.average,
             params: HashMap::new(),
-            loaded: saved
-                .params
-                .into_iter()
-                .map(|(id, s)| (ParamId::from(id), s))
-                .collect(),
+            loaded: loaded_states(saved.params),
             ..self
         })
     }
