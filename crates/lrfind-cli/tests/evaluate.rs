@@ -15,29 +15,32 @@ use serde_json::Value;
 #[test]
 fn tiny_evaluation_writes_grid_methods_regret_and_plot() {
     let dir = tempfile::tempdir().unwrap();
-    let v = json_stdout(
-        Command::cargo_bin("lrfind")
-            .unwrap()
-            .args([
-                "evaluate",
-                "--epochs",
-                "1",
-                "--seeds",
-                "2",
-                "--grid-points",
-                "4",
-            ])
-            .args([
-                "--grid-start",
-                "1e-4",
-                "--grid-end",
-                "1",
-                "--format",
-                "json",
-                "--out",
-            ])
-            .arg(dir.path()),
-    );
+    let evaluate = |out: &std::path::Path| {
+        json_stdout(
+            Command::cargo_bin("lrfind")
+                .unwrap()
+                .args([
+                    "evaluate",
+                    "--epochs",
+                    "1",
+                    "--seeds",
+                    "2",
+                    "--grid-points",
+                    "4",
+                ])
+                .args([
+                    "--grid-start",
+                    "1e-4",
+                    "--grid-end",
+                    "1",
+                    "--format",
+                    "json",
+                ])
+                .arg("--out")
+                .arg(out),
+        )
+    };
+    let v = evaluate(dir.path());
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("evaluate.json")).unwrap())
             .unwrap();
@@ -76,30 +79,7 @@ fn tiny_evaluation_writes_grid_methods_regret_and_plot() {
         .unwrap()
         .starts_with(b"\x89PNG"));
     // Same seeds, same numbers (runs are parallel but each is deterministic).
-    let again = Command::cargo_bin("lrfind")
-        .unwrap()
-        .args([
-            "evaluate",
-            "--epochs",
-            "1",
-            "--seeds",
-            "2",
-            "--grid-points",
-            "4",
-        ])
-        .args([
-            "--grid-start",
-            "1e-4",
-            "--grid-end",
-            "1",
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(dir.path().join("again"))
-        .output()
-        .unwrap();
-    let w: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let w = evaluate(&dir.path().join("again"));
     assert_eq!(v["grid"], w["grid"]);
     assert_eq!(v["methods"], w["methods"]);
 }
