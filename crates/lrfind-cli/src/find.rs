@@ -110,6 +110,13 @@ pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
     if args.epochs == Some(0) {
         return Err(bad_input("--epochs must be at least 1"));
     }
+    // The schedule's flags describe the run: without --epochs there is none to describe.
+    let unchanged = ScheduleConfig::default_of(RUN_SCHEDULE);
+    if args.epochs.is_none() && Some(&schedule) != unchanged.as_ref() {
+        return Err(bad_input(
+            "the schedule's flags describe the run the rate is for: give its --epochs",
+        ));
+    }
     let run = args.run(schedule);
     if let Some(trainer) = &run {
         trainer.schedule.validate().map_err(bad_input)?;

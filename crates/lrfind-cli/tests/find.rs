@@ -774,6 +774,7 @@ fn without_a_run_the_rate_is_the_curves_and_a_schedule_needs_the_runs_length() {
             "--refine-epochs",
         ),
         (&["--epochs", "0"][..], "--epochs must be at least 1"),
+        (&["--pct-start", "0.5"][..], "give its --epochs"),
     ] {
         lrfind()
             .arg("find")
