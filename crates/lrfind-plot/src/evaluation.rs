@@ -98,14 +98,7 @@ impl Figure for EvaluationFigure<'_> {
                     PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(e)?;
-        Ok(())
+        draw_series_labels(chart.configure_series_labels())
     }
 }
 

@@ -225,6 +225,19 @@ fn lr_chart<'a, DB: DrawingBackend>(
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Renames the finished temporary file into place, or removes it and reports why not.
+/// Draws a chart's legend ([`ChartContext::configure_series_labels`]) as every figure shows it:
+/// on a translucent white box with a black border.
+fn draw_series_labels<'a, 'b, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    mut labels: plotters::chart::SeriesLabelStyle<'a, 'b, DB, CT>,
+) -> Result<(), String> {
+    labels
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 fn finish(result: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), PlotError> {
     lrfind::atomic::commit(result, tmp, path).map_err(|f| match f {
         lrfind::atomic::Failed::Write(message) => PlotError::Draw {

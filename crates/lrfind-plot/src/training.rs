@@ -124,12 +124,5 @@ fn draw_training<DB: DrawingBackend>(
             });
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(e)?;
-    Ok(())
+    draw_series_labels(chart.configure_series_labels())
 }

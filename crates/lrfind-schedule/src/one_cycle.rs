@@ -86,13 +86,16 @@ impl OneCycle {
         let (base_m, max_m) = o.momentum.unwrap_or((0.0, 0.0));
         super::momentum_range(base_m, max_m)?;
         let (n, p) = (total as f64, o.pct_start);
+        // PyTorch's phases: up to max_lr, then down to the minimum — or, three-phase, back to the
+        // initial lr first; momentum moves inversely.
+        let up = Phase {
+            end_step: p * n - 1.0,
+            lr: (initial, max_lr),
+            momentum: (max_m, base_m),
+        };
         let phases = if o.three_phase {
             vec![
-                Phase {
-                    end_step: p * n - 1.0,
-                    lr: (initial, max_lr),
-                    momentum: (max_m, base_m),
-                },
+                up,
                 Phase {
                     end_step: 2.0 * p * n - 2.0,
                     lr: (max_lr, initial),
@@ -106,11 +109,7 @@ impl OneCycle {
             ]
         } else {
             vec![
-                Phase {
-                    end_step: p * n - 1.0,
-                    lr: (initial, max_lr),
-                    momentum: (max_m, base_m),
-                },
+                up,
                 Phase {
                     end_step: n - 1.0,
                     lr: (max_lr, min_lr),
