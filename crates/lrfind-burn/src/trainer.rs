@@ -21,9 +21,10 @@ use crate::optim::ModuleStep;
 use crate::probe::{BurnProbe, ProbeError};
 use burn::module::Module;
 use burn::prelude::*;
+use lrfind::document::Refinement;
 use lrfind::{BatchSource, HeldOutScore};
 use lrfind_train::Trainer;
-use lrfind_train::{Outcome, Refined, TrainError, TrainObserver};
+use lrfind_train::{Outcome, TrainError, TrainObserver};
 
 /// Trains `probe`'s model with `trainer` for its epochs of `steps_per_epoch` optimizer steps,
 /// scoring the model with `score` after each epoch and reporting to `observer`; the outcome holds
@@ -63,7 +64,7 @@ pub fn refine<M, S, F, Opt>(
     steps: usize,
     mut score: impl FnMut(&M) -> HeldOutScore,
     observer: &mut dyn TrainObserver,
-) -> Result<Refined, TrainError<ProbeError<S::Error>>>
+) -> Result<Refinement, TrainError<ProbeError<S::Error>>>
 where
     M: Module + Clone,
     S: BatchSource,

@@ -170,7 +170,7 @@ pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
     let run_for = run.as_ref().map(|t| t.run_for(spe));
     let (candidates, candidate_steps) = refined
         .as_ref()
-        .map_or((0, 0), |Refined(r)| (r.candidates.len(), r.steps));
+        .map_or((0, 0), |r| (r.candidates.len(), r.steps));
     let cost = Cost::new(
         result.curve.len() + config.warmup,
         candidates,
@@ -185,12 +185,7 @@ pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
         seconds,
         device: args.task.backend.describe(),
         method: lrfind::DEFAULT_METHOD,
-        refined: refined.as_ref().map(|Refined(r)| Refinement {
-            epochs: run.is_none().then_some(args.refine_epochs),
-            steps: r.steps,
-            candidates: r.candidates.clone(),
-            lr: r.lr,
-        }),
+        refined: refined.clone(),
         run: run_for.clone(),
         cost: Some(cost),
     };
@@ -206,10 +201,10 @@ pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
         text += &table(&analysis, recommended.as_ref().ok().map(|(m, _)| *m));
         let rate = iterations as f64 / seconds.max(1e-9);
         if let Some(r) = &refined {
-            text += &r.table(selection.unwrap_or(0));
+            text += &refinement_table(r, selection.unwrap_or(0));
         }
         text += &match (&recommended, &refined) {
-            (Ok((m, _)), Some(Refined(r))) => format!(
+            (Ok((m, _)), Some(r)) => format!(
                 "* recommended: {} ({m}, refined over {} candidates)",
                 crate::output::lr(r.lr),
                 r.candidates.len()
@@ -249,27 +244,23 @@ pub fn find_rate(args: Args, schedule: ScheduleConfig) -> Result<()> {
     Ok(())
 }
 
-/// A refinement's outcome, as the table shows it.
-struct Refined(lrfind_train::Refined);
-
-impl Refined {
-    /// The candidates as a table, the winner marked; `selection`: the batches they were scored on.
-    fn table(&self, selection: usize) -> String {
-        let mut text = format!(
-            "refinement: {} steps per candidate, scored on a selection split of {selection} training batches\n",
-            self.0.steps
+/// A refinement's candidates as a table, the winner marked; `selection`: the batches they were
+/// scored on.
+fn refinement_table(r: &Refinement, selection: usize) -> String {
+    let mut text = format!(
+        "refinement: {} steps per candidate, scored on a selection split of {selection} training batches\n",
+        r.steps
+    );
+    text += "  candidate lr  selection loss\n";
+    for c in &r.candidates {
+        let mark = if c.lr == r.lr { "*" } else { " " };
+        text += &format!(
+            "{mark} {:>12}   {:>13.4}\n",
+            crate::output::lr(c.lr),
+            c.val_loss
         );
-        text += "  candidate lr  selection loss\n";
-        for c in &self.0.candidates {
-            let mark = if c.lr == self.0.lr { "*" } else { " " };
-            text += &format!(
-                "{mark} {:>12}   {:>13.4}\n",
-                crate::output::lr(c.lr),
-                c.val_loss
-            );
-        }
-        text
     }
+    text
 }
 
 /// The refinement of `lr` ([`lrfind_train::Trainer::refine`]) from the initial weights: for
@@ -282,16 +273,25 @@ fn refine(
     run: Option<&Trainer>,
     lr: f64,
     stop: &AtomicBool,
-) -> Result<Option<Refined>> {
+) -> Result<Option<Refinement>> {
     let spe = bench.steps_per_epoch();
-    let (trainer, k, steps) = match run.map(|t| (t, t.refine_before(0))) {
-        Some((t, Some(refine))) => (t.clone(), refine.candidates, refine.steps(t.epochs * spe)),
+    let (trainer, k, steps, epochs) = match run.map(|t| (t, t.refine_before(0))) {
+        Some((t, Some(refine))) => {
+            let steps = refine.steps(t.epochs * spe);
+            (t.clone(), refine.candidates, steps, None)
+        }
         Some((_, None)) => return Ok(None),
         None => {
             let constant =
                 ScheduleConfig::default_of(ScheduleKind::Constant).expect("constant has defaults");
             let trainer = Trainer::new(1, LrChoice::Fixed(lr), constant);
-            (trainer, args.refine.unwrap_or(0), args.refine_epochs * spe)
+            let k = args.refine.unwrap_or(0);
+            (
+                trainer,
+                k,
+                args.refine_epochs * spe,
+                Some(args.refine_epochs),
+            )
         }
     };
     let bar = report::progress_bar((k * steps) as u64);
@@ -306,7 +306,8 @@ fn refine(
     let refined = bench.refine(&trainer, lr, k, steps, &mut observer);
     bar.finish_and_clear();
     match refined {
-        Ok(refined) => Ok(Some(Refined(refined))),
+        // Whole epochs per candidate when no run gave the share.
+        Ok(refined) => Ok(Some(Refinement { epochs, ..refined })),
         Err(TrainError::Interrupted) => Ok(None),
         Err(e) => Err(bad_input(e)),
     }

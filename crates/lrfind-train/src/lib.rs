@@ -32,7 +32,7 @@ pub use history::{
     RefindRecord, StepsDocument, HISTORY_SCHEMA,
 };
 pub use refind::{PlateauWatch, RefindPolicy};
-pub use refinement::{Refine, Refined};
+pub use refinement::Refine;
 
 use lrfind::document::{Candidate, Cost, RunFor};
 use lrfind::metric::HeldOutScore;
@@ -636,7 +636,7 @@ impl Trainer {
                 let running = match self.lr {
                     LrChoice::Auto => {
                         let choose = chooser(&mut select, score);
-                        self.refind(probe, 0, total, choose, observer, history)?
+                        self.refind(probe, 0, steps_per_epoch, choose, observer, history)?
                     }
                     LrChoice::Fixed(lr) => RunningSchedule {
                         config: self.schedule.clone(),
@@ -651,9 +651,8 @@ impl Trainer {
         };
         for epoch in first..self.epochs {
             if self.refind.due(epoch, &watch) {
-                let remaining = (self.epochs - epoch) * steps_per_epoch;
                 let choose = chooser(&mut select, score);
-                match self.refind(probe, epoch, remaining, choose, observer, history) {
+                match self.refind(probe, epoch, steps_per_epoch, choose, observer, history) {
                     Ok(refound) => {
                         running = refound;
                         schedule = running.build()?;
@@ -741,16 +740,18 @@ impl Trainer {
     }
 
     /// A range test from the current state (restored after), and the schedule for the
-    /// `remaining` steps from its rate (built from the step it starts at).
+    /// steps left from `epoch` on (epochs of `steps_per_epoch`) from its rate (built from the step
+    /// it starts at).
     fn refind<P: Probe, O: TrainObserver + ?Sized>(
         &self,
         probe: &mut P,
         epoch: usize,
-        remaining: usize,
+        steps_per_epoch: usize,
         score: &mut Score<'_, P>,
         observer: &mut O,
         history: &mut History,
     ) -> Result<RunningSchedule, TrainError<P::Error>> {
+        let remaining = (self.epochs - epoch) * steps_per_epoch;
         let config = self.range_test_before(epoch);
         let mut on_step = |p: &Progress| observer.on_event(Event::RangeTestStep(p));
         let result = match lrfind::run(probe, config, &mut on_step) {
@@ -773,6 +774,7 @@ impl Trainer {
         if result.stopped == StopReason::Interrupted {
             return Err(TrainError::Interrupted);
         }
+        let range_test_steps = result.curve.len() + config.warmup;
         let analysis = analyze_result(&result, &self.analysis)
             .map_err(|source| TrainError::Analyze { epoch, source })?;
         observer.on_event(Event::RangeTest {
@@ -813,13 +815,11 @@ impl Trainer {
             .take_rates(&found)
             .map_err(|missing| TrainError::NoRate { epoch, missing })?;
         let by_candidates = !candidates.is_empty();
-        // `remaining` is (epochs − epoch) × steps per epoch.
-        let run_steps = remaining / (self.epochs - epoch).max(1) * self.epochs;
         let cost = Cost::new(
-            result.curve.len() + self.range_test_before(epoch).warmup,
+            range_test_steps,
             candidates.len(),
             candidate_steps,
-            Some(run_steps),
+            Some(self.epochs * steps_per_epoch),
         );
         history.refinds.push(RefindRecord {
             epoch,

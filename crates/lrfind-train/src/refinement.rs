@@ -16,7 +16,7 @@
 //! alone: 7), held-out mean regret +23% (against +71%), at one run's steps — 5.9% of that grid.
 
 use crate::{Event, LrChoice, RefindPolicy, TrainError, TrainObserver, Trainer};
-use lrfind::document::Candidate;
+use lrfind::document::{Candidate, Refinement};
 use lrfind::metric::HeldOutScore;
 use lrfind::Probe;
 use serde::{Deserialize, Serialize};
@@ -68,17 +68,6 @@ impl Refine {
     }
 }
 
-/// What a refinement found: every candidate and the winner.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Refined {
-    /// Optimizer steps each candidate trained.
-    pub steps: usize,
-    /// The candidates, in rate order.
-    pub candidates: Vec<Candidate>,
-    /// The winner's rate ([`pick`]).
-    pub lr: f64,
-}
-
 /// The multiples of the suggestion `k` candidates try: `2^(i − (k−1)/2)`, i = 0…k−1 — a factor
 /// 2 apart, centred on 1 (k = 5: ¼, ½, 1, 2, 4).
 pub fn factors(k: usize) -> Vec<f64> {
@@ -117,7 +106,7 @@ impl Trainer {
         steps: usize,
         score: &mut dyn FnMut(&P) -> Option<HeldOutScore>,
         observer: &mut dyn TrainObserver,
-    ) -> Result<Refined, TrainError<P::Error>> {
+    ) -> Result<Refinement, TrainError<P::Error>> {
         let factors = factors(candidates);
         let of = factors.len();
         let mut scored = Vec::with_capacity(of);
@@ -162,7 +151,8 @@ impl Trainer {
             scored.push(Candidate { lr: rate, val_loss });
         }
         let lr = pick(&scored).ok_or(TrainError::NoCandidates)?;
-        Ok(Refined {
+        Ok(Refinement {
+            epochs: None,
             steps,
             candidates: scored,
             lr,

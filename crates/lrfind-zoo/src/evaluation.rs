@@ -4,13 +4,14 @@
 
 use crate::task::{held_out_score, LossFn, Task};
 use burn::module::Module;
+use lrfind::document::Refinement;
 use lrfind::schedule::{OneCycleConfig, ScheduleConfig, ScheduleKind};
 use lrfind::{analyze, AnalyzeError, AnalyzeOptions, Method, RangeTestConfig, RunError};
 use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind, SCHEDULE_FREE_LR};
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::{Batches, BurnProbe};
 use lrfind_train::regret::{Outcome, SeedRuns};
-use lrfind_train::{Event, Halt, Refine, Refined, TrainError, TrainObserver};
+use lrfind_train::{Event, Halt, Refine, TrainError, TrainObserver};
 use lrfind_train::{LrChoice, Trainer};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -268,7 +269,7 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
         candidates: usize,
         steps: usize,
         progress: &(dyn Fn() + Sync),
-    ) -> Result<Refined, TrainError<ProbeError<std::convert::Infallible>>> {
+    ) -> Result<Refinement, TrainError<ProbeError<std::convert::Infallible>>> {
         let plan = Plan::Rate(lr);
         let mut probe = self.probe(plan);
         let score = |m: &M| held_out_score(self.task, m, self.select.all());

@@ -12,6 +12,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
+use lrfind::document::Refinement;
 use lrfind::{HeldOutScore, RangeTestConfig, RangeTestObserver, RangeTestResult, RunError};
 use lrfind_burn::optim::{BuiltOptimizer, ModuleStep, MomentumControl};
 use lrfind_burn::probe::ProbeError;
@@ -21,9 +22,7 @@ use lrfind_data::text::{Corpus, Windows};
 use lrfind_data::{digits, idx};
 use lrfind_train::regret::SeedRuns;
 use lrfind_train::Trainer;
-use lrfind_train::{
-    Checkpoint, Halt, History, Outcome, Refined, TrainError, TrainObserver, TrainState,
-};
+use lrfind_train::{Checkpoint, Halt, History, Outcome, TrainError, TrainObserver, TrainState};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -90,7 +89,7 @@ pub trait Workbench {
         candidates: usize,
         steps: usize,
         observer: &mut dyn TrainObserver,
-    ) -> Result<Refined, TrainError<StepError>>;
+    ) -> Result<Refinement, TrainError<StepError>>;
     /// One seed of an evaluation (see [`crate::evaluation`]).
     fn evaluate(
         &self,
@@ -276,7 +275,7 @@ where
         candidates: usize,
         steps: usize,
         observer: &mut dyn TrainObserver,
-    ) -> Result<Refined, TrainError<StepError>> {
+    ) -> Result<Refinement, TrainError<StepError>> {
         let mut probe = self.probe_of(self.model.clone(), self.spec.build_cycling_optimizer());
         let mut score = self.score_on(self.chooser_batches());
         trainer.refine(&mut probe, 0, lr, candidates, steps, &mut score, observer)
