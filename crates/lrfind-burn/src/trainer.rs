@@ -24,7 +24,7 @@ use burn::prelude::*;
 use lrfind::document::Refinement;
 use lrfind::{BatchSource, HeldOutScore};
 use lrfind_train::Trainer;
-use lrfind_train::{Outcome, TrainError, TrainObserver};
+use lrfind_train::{Horizon, Outcome, Refine, TrainError, TrainObserver};
 
 /// Trains `probe`'s model with `trainer` for its epochs of `steps_per_epoch` optimizer steps,
 /// scoring the model with `score` after each epoch and reporting to `observer`; the outcome holds
@@ -52,16 +52,16 @@ where
         .run(probe)
 }
 
-/// [`Trainer::refine`] on a burn model: `candidates` rates around `lr` each train `steps`
-/// optimizer steps from `probe`'s current state as a run of `trainer`, scored by `score`, the
-/// state restored after each; the lowest held-out loss wins.
+/// [`Trainer::refine`] on a burn model: rates around `lr`, as `refine` says, each train
+/// `horizon.steps` optimizer steps from `probe`'s current state as a run of `trainer`, scored by
+/// `score`, the state restored after each; the lowest loss wins.
 #[allow(clippy::too_many_arguments)]
 pub fn refine<M, S, F, Opt>(
     trainer: &Trainer,
     probe: &mut BurnProbe<M, S, F, Opt>,
     lr: f64,
-    candidates: usize,
-    steps: usize,
+    refine: &Refine,
+    horizon: Horizon,
     mut score: impl FnMut(&M) -> HeldOutScore,
     observer: &mut dyn TrainObserver,
 ) -> Result<Refinement, TrainError<ProbeError<S::Error>>>
@@ -72,5 +72,5 @@ where
     Opt: ModuleStep,
 {
     let mut score = |p: &BurnProbe<M, S, F, Opt>| p.eval_model().as_ref().map(&mut score);
-    trainer.refine(probe, 0, lr, candidates, steps, &mut score, observer)
+    trainer.refine(probe, 0, lr, refine, horizon, &mut score, observer)
 }

@@ -83,7 +83,8 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
     // Per seed: the grid, every row, and a refinement's candidates.
     let runs = plan.grid.len()
         + lrfind_zoo::evaluation::rule_names().len()
-        + lrfind_train::refinement::DEFAULT_CANDIDATES;
+        + lrfind_train::refinement::DEFAULT_CANDIDATES
+        + lrfind_train::refinement::DEFAULT_EXTEND;
     let bar = report::progress_bar((args.seeds * runs) as u64);
     bar.set_message("training runs");
     let stop = report::ctrl_c();

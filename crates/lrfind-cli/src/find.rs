@@ -3,7 +3,7 @@
 use crate::analyze::table;
 use crate::exit::{bad_input, bad_setting, Interrupted};
 use crate::flags::{default_refine, kind_after, parse_with_schedule};
-use crate::flags::{Format, RangeArgs, SuggestArgs};
+use crate::flags::{Format, RangeArgs, RefineArgs, SuggestArgs};
 use crate::report::{self, RangeTestRecord};
 use crate::settings::{self, FindConfig, RangeSettings};
 use anyhow::Result;
@@ -12,7 +12,7 @@ use lrfind::document::Refinement;
 use lrfind::schedule::{ScheduleConfig, ScheduleKind};
 use lrfind::Cost;
 use lrfind::{analyze_result, Smoothing};
-use lrfind_train::{Event, Halt, LrChoice, Refine, TrainError, Trainer};
+use lrfind_train::{Event, Halt, Horizon, LrChoice, TrainError, Trainer};
 use lrfind_zoo::workbench::Workbench;
 use lrfind_zoo::{HeldOut, TaskSpec};
 use std::ffi::OsString;
@@ -58,6 +58,8 @@ pub struct Args {
     /// fifth of the epochs you will train is what was measured (1 for 5).
     #[arg(long, default_value_t = 1, conflicts_with = "epochs")]
     pub refine_epochs: usize,
+    #[command(flatten)]
+    pub refine_run: RefineArgs,
     /// Where lr_find.json, lr_find.csv and lr_find.png go.
     #[arg(long, default_value = "lrfind-out")]
     pub out: PathBuf,
@@ -88,10 +90,7 @@ impl Args {
         let mut trainer = Trainer::new(epochs, LrChoice::Auto, schedule);
         trainer.range_test = self.range.config();
         trainer.analysis = self.suggest.options(Smoothing::None, None);
-        trainer.refine = (candidates > 0).then(|| Refine {
-            candidates,
-            ..Refine::default()
-        });
+        trainer.refine = (candidates > 0).then(|| self.refine_run.refine(candidates));
         Some(trainer)
     }
 }
@@ -251,14 +250,26 @@ fn refinement_table(r: &Refinement, selection: usize) -> String {
         "refinement: {} steps per candidate, scored on a selection split of {selection} training batches\n",
         r.steps
     );
-    text += "  candidate lr  selection loss\n";
+    let run = r.candidates.iter().find_map(|c| c.extrapolation);
+    text += "  candidate lr  selection loss";
+    if let Some(e) = run {
+        text += &format!(
+            "  after {} steps  at the run's {} steps (picks)",
+            e.early_steps, e.run_steps
+        );
+    }
+    text += "\n";
     for c in &r.candidates {
         let mark = if c.lr == r.lr { "*" } else { " " };
         text += &format!(
-            "{mark} {:>12}   {:>13.4}\n",
+            "{mark} {:>12}   {:>13.4}",
             crate::output::lr(c.lr),
             c.val_loss
         );
+        if let Some(e) = c.extrapolation {
+            text += &format!("  {:>15.4}  {:>23.4}", e.early_loss, e.run_loss);
+        }
+        text += "\n";
     }
     text
 }
@@ -275,26 +286,23 @@ fn refine(
     stop: &AtomicBool,
 ) -> Result<Option<Refinement>> {
     let spe = bench.steps_per_epoch();
-    let (trainer, k, steps, epochs) = match run.map(|t| (t, t.refine_before(0))) {
-        Some((t, Some(refine))) => {
-            let steps = refine.steps(t.epochs * spe);
-            (t.clone(), refine.candidates, steps, None)
-        }
+    let (trainer, refine, horizon, epochs) = match run.map(|t| (t, t.refine_before(0))) {
+        Some((t, Some(refine))) => (t.clone(), refine, refine.horizon(t.epochs * spe), None),
         Some((_, None)) => return Ok(None),
         None => {
             let constant =
                 ScheduleConfig::default_of(ScheduleKind::Constant).expect("constant has defaults");
             let trainer = Trainer::new(1, LrChoice::Fixed(lr), constant);
-            let k = args.refine.unwrap_or(0);
-            (
-                trainer,
-                k,
-                args.refine_epochs * spe,
-                Some(args.refine_epochs),
-            )
+            let refine = args.refine_run.refine(args.refine.unwrap_or(0));
+            let horizon = Horizon {
+                steps: args.refine_epochs * spe,
+                run: None,
+            };
+            (trainer, refine, horizon, Some(args.refine_epochs))
         }
     };
-    let bar = report::progress_bar((k * steps) as u64);
+    // The most the candidates can train: the span's own and every extension's.
+    let bar = report::progress_bar(((refine.candidates + refine.extend) * horizon.steps) as u64);
     bar.set_message("refining: candidate runs");
     let mut observer = |e: Event<'_>| {
         bar.inc(matches!(e, Event::CandidateStep { .. }) as u64);
@@ -303,7 +311,7 @@ fn refine(
             false => Ok(()),
         }
     };
-    let refined = bench.refine(&trainer, lr, k, steps, &mut observer);
+    let refined = bench.refine(&trainer, lr, &refine, horizon, &mut observer);
     bar.finish_and_clear();
     match refined {
         // Whole epochs per candidate when no run gave the share.

@@ -222,6 +222,33 @@ pub fn default_refine(kind: ScheduleKind) -> usize {
     }
 }
 
+/// How a refinement follows the run (`find`, `train`): the flags of
+/// [`lrfind_train::Refine::extend`] and [`lrfind_train::Refine::extrapolate`].
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct RefineArgs {
+    /// Candidates a refinement adds at most, one at a time a factor 2 beyond the lowest or highest
+    /// rate tried, while the best candidate is that edge (0: the span stays ¼…4×).
+    #[arg(long, default_value_t = lrfind_train::refinement::DEFAULT_EXTEND)]
+    pub refine_extend: usize,
+    /// Under a constant schedule, pick the candidate whose loss, scored after a quarter of its
+    /// steps and at its end, extrapolates lowest to the run's length (a power law in steps);
+    /// false: the lowest loss at its own length.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refine_extrapolate: bool,
+}
+
+impl RefineArgs {
+    /// The refinement of `candidates` candidates with these flags.
+    pub fn refine(&self, candidates: usize) -> lrfind_train::Refine {
+        lrfind_train::Refine {
+            candidates,
+            extend: self.refine_extend,
+            extrapolate: self.refine_extrapolate,
+            ..lrfind_train::Refine::default()
+        }
+    }
+}
+
 /// The kind named by `--flag KIND` or `--flag=KIND` in `args`.
 pub fn kind_after(flag: &str, args: &[OsString]) -> Option<ScheduleKind> {
     let args: Vec<String> = args

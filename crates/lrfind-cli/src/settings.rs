@@ -143,6 +143,8 @@ pub struct RunFingerprint<'a> {
     no_cycle_momentum: bool,
     refine: usize,
     refine_refinds: bool,
+    refine_extend: usize,
+    refine_extrapolate: bool,
     #[serde(flatten)]
     range: RangeSettings,
     #[serde(flatten)]
@@ -175,6 +177,8 @@ impl<'a> RunFingerprint<'a> {
             no_cycle_momentum: args.no_cycle_momentum,
             refine: args.refine_candidates(),
             refine_refinds: args.refine_refinds,
+            refine_extend: args.refine_run.refine_extend,
+            refine_extrapolate: args.refine_run.refine_extrapolate,
             range: RangeSettings::of(&args.range),
             rules: RuleSettings::of(&args.suggest),
         }

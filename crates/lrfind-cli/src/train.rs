@@ -3,7 +3,7 @@
 //! ([`lrfind_train::Trainer`]); this file parses flags, shows progress and writes the files.
 
 use crate::exit::{bad_input, bad_setting};
-use crate::flags::{kind_after, parse_with_schedule, Format, RangeArgs, SuggestArgs};
+use crate::flags::{kind_after, parse_with_schedule, Format, RangeArgs, RefineArgs, SuggestArgs};
 use crate::output::{emit, write_atomic, write_json};
 use crate::report;
 use crate::resume;
@@ -81,6 +81,8 @@ pub struct Args {
     #[arg(long)]
     pub refine_refinds: bool,
     #[command(flatten)]
+    pub refine_run: RefineArgs,
+    #[command(flatten)]
     pub range: RangeArgs,
     #[command(flatten)]
     pub suggest: SuggestArgs,
@@ -141,9 +143,8 @@ impl Args {
             method: self.method.unwrap_or(lrfind::DEFAULT_METHOD),
             cycle_momentum: !self.no_cycle_momentum,
             refine: (refine > 0).then_some(Refine {
-                candidates: refine,
                 refinds: self.refine_refinds,
-                ..Refine::default()
+                ..self.refine_run.refine(refine)
             }),
         }
     }

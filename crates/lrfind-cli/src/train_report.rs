@@ -154,7 +154,13 @@ impl Show<'_> {
                 if table {
                     let tried: Vec<String> = candidates
                         .iter()
-                        .map(|c| format!("{:.2e} → {:.4}", c.lr, c.val_loss))
+                        .map(|c| match c.extrapolation {
+                            Some(e) => format!(
+                                "{:.2e} → {:.4} ({:.4} at {} steps)",
+                                c.lr, c.val_loss, e.run_loss, e.run_steps
+                            ),
+                            None => format!("{:.2e} → {:.4}", c.lr, c.val_loss),
+                        })
                         .collect();
                     eprintln!(
                         "epoch {epoch}: refined over {} candidates (lr → selection loss: {}) → {lr:.3e}",

@@ -603,7 +603,7 @@ fn refine_trains_candidates_around_the_recommendation_and_takes_the_best() {
         .arg(&out)
         .assert()
         .success()
-        .stdout(predicate::str::contains("refined over 5 candidates").and(
+        .stdout(predicate::str::contains("refined over 6 candidates").and(
             predicate::str::contains("scored on a selection split of 2 training batches"),
         ));
     let doc = read_json(&out.join("lr_find.json"));
@@ -615,8 +615,13 @@ fn refine_trains_candidates_around_the_recommendation_and_takes_the_best() {
         suggested
     );
     let candidates = doc["refine"]["candidates"].as_array().unwrap();
-    assert_eq!(candidates.len(), 5);
-    assert_eq!(candidates[2]["lr"].as_f64().unwrap(), suggested);
+    // ¼…4× the suggestion, and one more at 8× since 4× was the best of those.
+    assert_eq!(candidates.len(), 6);
+    for (c, factor) in candidates.iter().zip([0.25, 0.5, 1.0, 2.0, 4.0, 8.0]) {
+        assert_eq!(c["lr"].as_f64().unwrap(), suggested * factor);
+        // No run to carry the losses to: each is read at its own length.
+        assert!(c.get("extrapolation").is_none());
+    }
     let best = candidates
         .iter()
         .min_by(|a, b| {
@@ -665,10 +670,10 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
         .success()
         .stdout(
             predicate::str::contains(
-                "refined over 5 candidates), for 2 epochs of one-cycle (42 steps)",
+                "refined over 6 candidates), for 2 epochs of one-cycle (42 steps)",
             )
             .and(predicate::str::contains(
-                "chosen in 86 range-test steps + 5 × 9 candidate steps = 131 steps",
+                "chosen in 86 range-test steps + 6 × 9 candidate steps = 140 steps",
             )),
         );
     let doc = read_json(&out.join("lr_find.json"));
@@ -681,11 +686,12 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
     // from the training data, so the run is 2 × 21 steps, and each candidate trains a fifth of it
     // (⌈42 / 5⌉ steps) under one-cycle, as `train`'s.
     let cost = &rec["cost"];
-    assert_eq!(cost["candidates"], 5);
+    // (the five of the span, and one beyond it where the best was its edge).
+    assert_eq!(cost["candidates"], 6);
     assert_eq!(cost["candidate_steps"], 9);
     assert_eq!(
         cost["steps"].as_u64().unwrap(),
-        cost["range_test"].as_u64().unwrap() + 45
+        cost["range_test"].as_u64().unwrap() + 54
     );
     assert_eq!(
         cost["range_test"].as_u64().unwrap(),
@@ -706,7 +712,7 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "refined, for 2 epochs of one-cycle (42 steps); chosen in 86 range-test steps + 5 × 9 candidate steps = 131 steps (3.12 × the run)",
+            "refined, for 2 epochs of one-cycle (42 steps); chosen in 86 range-test steps + 6 × 9 candidate steps = 140 steps (3.33 × the run)",
         ));
     let history = read_json(&trained.join("history.json"));
     let taken = &history["refinds"][0];
@@ -747,7 +753,12 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
         .success();
     let doc = read_json(&refined.join("lr_find.json"));
     assert_eq!(doc["recommended"]["run"]["steps"], 63);
-    assert_eq!(doc["recommended"]["cost"]["candidates"], 5);
+    // The span's five, and what it grew by (at most `--refine-extend`, 2), each counted in the
+    // cost; a schedule that decays reads each candidate at its own length.
+    let tried = doc["refine"]["candidates"].as_array().unwrap();
+    assert!((5..=7).contains(&tried.len()), "{}", tried.len());
+    assert_eq!(doc["recommended"]["cost"]["candidates"], tried.len());
+    assert!(tried.iter().all(|c| c.get("extrapolation").is_none()));
 }
 
 #[test]
@@ -785,4 +796,66 @@ fn without_a_run_the_rate_is_the_curves_and_a_schedule_needs_the_runs_length() {
             .code(2)
             .stderr(predicate::str::contains(says));
     }
+}
+
+#[test]
+fn the_refinement_can_keep_its_span_and_read_candidates_at_their_own_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = [
+        "find",
+        "--epochs",
+        "5",
+        "--schedule",
+        "constant",
+        "--format",
+        "json",
+    ];
+    let (followed, fixed) = (dir.path().join("followed"), dir.path().join("fixed"));
+    lrfind()
+        .args(run)
+        .arg("--out")
+        .arg(&followed)
+        .assert()
+        .success();
+    lrfind()
+        .args(run)
+        .args([
+            "--refine-extend",
+            "0",
+            "--refine-extrapolate",
+            "false",
+            "--out",
+        ])
+        .arg(&fixed)
+        .assert()
+        .success();
+    let tried = |out: &std::path::Path| read_json(&out.join("lr_find.json"))["refine"].clone();
+    let (followed, fixed) = (tried(&followed), tried(&fixed));
+    // By default a constant-rate run's candidates are carried to its 105 steps, and the span grew.
+    let candidates = followed["candidates"].as_array().unwrap();
+    assert!(candidates.len() > 5);
+    assert!(candidates
+        .iter()
+        .all(|c| c["extrapolation"]["run_steps"] == 105));
+    // Without: ¼…4×, each read at its own length, the lowest of those winning.
+    let candidates = fixed["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 5);
+    assert!(candidates.iter().all(|c| c.get("extrapolation").is_none()));
+    let lowest = candidates
+        .iter()
+        .min_by(|a, b| {
+            a["val_loss"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["val_loss"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(fixed["lr"], lowest["lr"]);
+    lrfind()
+        .args(run)
+        .args(["--refine-extrapolate", "maybe", "--out"])
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--refine-extrapolate"));
 }

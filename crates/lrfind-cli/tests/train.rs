@@ -336,27 +336,38 @@ fn refine_trains_candidates_restores_the_state_and_takes_evaluates_refined_rate(
         .arg(&train)
         .assert()
         .success()
-        .stderr(predicate::str::contains("refined over 5 candidates"));
+        .stderr(predicate::str::contains("refined over 6 candidates"));
     let h = read_json(&train.join("history.json"));
     let refind = &h["refinds"][0];
     let lr = refind["suggestion"].as_f64().unwrap();
     let candidates = refind["refine"].as_array().unwrap();
-    assert_eq!(candidates.len(), 5);
+    // ¼…4×, and 8× since 4× was the best of those.
+    assert_eq!(candidates.len(), 6);
     let at = |c: &Value| (c["lr"].as_f64().unwrap(), c["val_loss"].as_f64().unwrap());
     let (middle, _) = at(&candidates[2]);
     for (i, c) in candidates.iter().enumerate() {
         let ratio = at(c).0 / middle;
         assert!(
-            (ratio - [0.25, 0.5, 1.0, 2.0, 4.0][i]).abs() < 1e-12,
+            (ratio - [0.25, 0.5, 1.0, 2.0, 4.0, 8.0][i]).abs() < 1e-12,
             "{ratio}"
         );
     }
-    let (best_lr, best_loss) = candidates
+    // At a constant rate each candidate was scored after a quarter of its 21 steps too, and the
+    // lowest loss carried to the run's 105 steps wins.
+    let carried = |c: &Value| {
+        let e = &c["extrapolation"];
+        assert_eq!(
+            (e["early_steps"].as_u64(), e["run_steps"].as_u64()),
+            (Some(5), Some(105))
+        );
+        e["run_loss"].as_f64().unwrap()
+    };
+    let best = candidates
         .iter()
-        .map(at)
-        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .min_by(|a, b| carried(a).total_cmp(&carried(b)))
         .unwrap();
-    assert_eq!(lr, best_lr, "the lowest selection loss wins");
+    let (best_lr, best_loss) = at(best);
+    assert_eq!(lr, best_lr, "the lowest loss at the run's length wins");
     // Each candidate trained a fifth of the 5 epochs (one epoch) from the restored start, on the
     // same batches, and was scored on the selection split: the run's first epoch at the winning
     // rate is the winner's run, to the bit.

@@ -32,7 +32,7 @@ pub use history::{
     RefindRecord, StepsDocument, HISTORY_SCHEMA,
 };
 pub use refind::{PlateauWatch, RefindPolicy};
-pub use refinement::Refine;
+pub use refinement::{Horizon, Refine};
 
 use lrfind::document::{Candidate, Cost, RunFor};
 use lrfind::metric::HeldOutScore;
@@ -790,18 +790,10 @@ impl Trainer {
         let mut candidates = Vec::new();
         let mut candidate_steps = 0;
         if let (Some(refine), Some(lr)) = (self.refine_before(epoch), found.suggestion) {
-            let steps = refine.steps(remaining);
-            candidate_steps = steps;
+            let horizon = refine.horizon(remaining);
+            candidate_steps = horizon.steps;
             let mut forward = |e: Event<'_>| observer.on_event(e);
-            let refined = self.refine(
-                probe,
-                epoch,
-                lr,
-                refine.candidates,
-                steps,
-                score,
-                &mut forward,
-            )?;
+            let refined = self.refine(probe, epoch, lr, &refine, horizon, score, &mut forward)?;
             observer.on_event(Event::CandidatesScored {
                 epoch,
                 candidates: &refined.candidates,

@@ -6,18 +6,29 @@
 //! each candidate rate `lr` × [`factors`] — a factor 2 apart around the suggestion — trains a share
 //! of the run as a run of the same trainer at that rate (its schedule compressed into the
 //! candidate's steps, momentum cycled as the trainer cycles it, no range test), is scored on the
-//! held-out data, and the state is restored; the lowest held-out loss wins ([`pick`]). A
-//! candidate that diverges scores ∞. Candidates run one after another on the one probe.
+//! selection split, and the state is restored. Then, knowing the run:
+//!
+//! - **The span follows the winner** ([`Refine::extend`]): while the best candidate is the lowest
+//!   or the highest tried (and did not diverge), one more candidate a factor 2 beyond it runs, up
+//!   to `extend` more — the best rate of a run is often beyond ¼…4× the curve's.
+//! - **At a constant rate, the run's length is read** ([`Refine::extrapolate`]): a candidate's
+//!   first quarter is a shorter run at the same rate, so it is scored there too, and its loss is
+//!   carried to the run's length as a power law in steps through the two ([`extrapolate`]): a
+//!   rate that is ahead after a fifth of the run but has stopped improving loses to one that
+//!   still improves (the best constant rate falls as the run grows: Bjorck et al. 2025).
+//!
+//! The lowest loss — the extrapolated one where there is one — wins ([`pick`]). A candidate that
+//! diverges scores ∞. Candidates run one after another on the one probe.
 //!
 //! Not to be confused with a re-find ([`crate::RefindPolicy`]: the range test run again).
 //!
-//! Measured (docs/evaluation.md, "The wider table"): with K = 5 (¼…4×) and a fifth of the run each, the
-//! refined `consensus` rate is within 10% of a 17-point grid's best on 11 of 17 tasks (`consensus`
-//! alone: 7), held-out mean regret +23% (against +71%), at one run's steps — 5.9% of that grid.
+//! Measured in docs/evaluation.md ("A selection that knows the run"): the cost is at most
+//! (candidates + extend) × share of the run — 1.4 runs by default, 8.2% of a 17-point grid.
 
 use crate::{Event, LrChoice, RefindPolicy, TrainError, TrainObserver, Trainer};
-use lrfind::document::{Candidate, Refinement};
+use lrfind::document::{Candidate, Extrapolation, Refinement};
 use lrfind::metric::HeldOutScore;
+use lrfind::schedule::ScheduleConfig;
 use lrfind::Probe;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +37,9 @@ pub const DEFAULT_CANDIDATES: usize = 5;
 
 /// The share of the run each candidate trains by default: 5 × ⅕ is one run's steps.
 pub const DEFAULT_SHARE: f64 = 0.2;
+
+/// Candidates a refinement may add beyond its span by default, while the winner is at its edge.
+pub const DEFAULT_EXTEND: usize = 2;
 
 /// How a rate is refined ([`Trainer::refine`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -37,6 +51,22 @@ pub struct Refine {
     /// Refine every re-find's rate too, not only the range test before training (where it was
     /// measured).
     pub refinds: bool,
+    /// Candidates added at most, one at a time a factor 2 beyond the lowest or highest rate tried,
+    /// while the best is that edge (0: the span is fixed).
+    #[serde(default = "default_extend")]
+    pub extend: usize,
+    /// Under a constant schedule, pick by each candidate's loss extrapolated to the run's length
+    /// ([`extrapolate`]) rather than its loss at its own.
+    #[serde(default = "default_extrapolate")]
+    pub extrapolate: bool,
+}
+
+fn default_extend() -> usize {
+    DEFAULT_EXTEND
+}
+
+fn default_extrapolate() -> bool {
+    true
 }
 
 impl Default for Refine {
@@ -45,6 +75,8 @@ impl Default for Refine {
             candidates: DEFAULT_CANDIDATES,
             share: DEFAULT_SHARE,
             refinds: false,
+            extend: DEFAULT_EXTEND,
+            extrapolate: true,
         }
     }
 }
@@ -66,6 +98,31 @@ impl Refine {
     pub fn steps(&self, steps: usize) -> usize {
         ((steps as f64 * self.share).ceil() as usize).max(1)
     }
+
+    /// The candidates' horizon for a run of `steps` optimizer steps: the share of it each, read
+    /// at its length.
+    pub fn horizon(&self, steps: usize) -> Horizon {
+        Horizon {
+            steps: self.steps(steps),
+            run: Some(steps),
+        }
+    }
+
+    /// The most optimizer steps the candidates train for a run of `steps`:
+    /// (candidates + extend) × the share.
+    pub fn max_steps(&self, steps: usize) -> usize {
+        (self.candidates + self.extend) * self.steps(steps)
+    }
+}
+
+/// What each candidate trains, and the run it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Horizon {
+    /// Optimizer steps each candidate trains.
+    pub steps: usize,
+    /// Optimizer steps of the run the rate is for (none: no run — `find` without `--epochs`
+    /// — and each candidate's own loss is read).
+    pub run: Option<usize>,
 }
 
 /// The multiples of the suggestion `k` candidates try: `2^(i − (k−1)/2)`, i = 0…k−1 — a factor
@@ -75,26 +132,60 @@ pub fn factors(k: usize) -> Vec<f64> {
     (0..k).map(|i| f64::powf(2.0, i as f64 - centre)).collect()
 }
 
-/// The candidate with the lowest held-out loss (a diverged one's is ∞, NaN counts as ∞; the
-/// first on ties); `None` when there are none.
-pub fn pick(candidates: &[Candidate]) -> Option<f64> {
+/// A loss `early` after `t₁` steps and `late` after `t₂ > t₁`, carried to `t` ≥ `t₂` steps as a
+/// power law in steps through the two: `L(t) = late · (late / early)^(ln(t/t₂) / ln(t₂/t₁))`,
+/// the ratio capped at 1 (a loss that rose is not carried further up, nor down). ∞ when either is
+/// not finite; `late` when `t ≤ t₂` or either is not positive (no power law through them).
+pub fn extrapolate(early: f64, t1: usize, late: f64, t2: usize, t: usize) -> f64 {
+    if !early.is_finite() || !late.is_finite() {
+        return f64::INFINITY;
+    }
+    if t <= t2 || t2 <= t1 || early <= 0.0 || late <= 0.0 {
+        return late;
+    }
+    let ratio = (late / early).min(1.0);
+    late * ratio.powf((t as f64 / t2 as f64).ln() / (t2 as f64 / t1 as f64).ln())
+}
+
+/// The index of the candidate with the lowest [`Candidate::chosen_loss`] (a diverged one's is ∞,
+/// NaN counts as ∞; the first on ties); `None` when there are none.
+fn best(candidates: &[Candidate]) -> Option<usize> {
     let loss = |c: &Candidate| {
-        if c.val_loss.is_nan() {
+        let l = c.chosen_loss();
+        if l.is_nan() {
             f64::INFINITY
         } else {
-            c.val_loss
+            l
         }
     };
-    candidates
-        .iter()
-        .min_by(|a, b| loss(a).total_cmp(&loss(b)))
-        .map(|c| c.lr)
+    (0..candidates.len()).min_by(|&a, &b| loss(&candidates[a]).total_cmp(&loss(&candidates[b])))
+}
+
+/// The rate of the candidate with the lowest [`Candidate::chosen_loss`] (a diverged one's is ∞,
+/// NaN counts as ∞; the first on ties); `None` when there are none.
+pub fn pick(candidates: &[Candidate]) -> Option<f64> {
+    best(candidates).map(|i| candidates[i].lr)
+}
+
+/// Where the span grows next: below (`Some(false)`) or above (`Some(true)`) when the best of
+/// `candidates` (in rate order, at least two) is its lowest or highest and did not diverge.
+fn edge(candidates: &[Candidate]) -> Option<bool> {
+    let i = best(candidates)?;
+    let finite = candidates[i].chosen_loss().is_finite();
+    match (candidates.len() >= 2 && finite, i) {
+        (false, _) => None,
+        (true, 0) => Some(false),
+        (true, i) if i + 1 == candidates.len() => Some(true),
+        _ => None,
+    }
 }
 
 impl Trainer {
-    /// Refines `lr` as the [module](crate::refinement) says: `candidates` rates (≥ 1) each train
-    /// `steps` optimizer steps from the probe's current state, scored by `score`, the state
-    /// restored after each. `epoch` is the epoch it runs before (0 outside a run), for its events
+    /// Refines `lr` as the [module](crate::refinement) says: [`Refine::candidates`] rates (≥ 1),
+    /// and up to [`Refine::extend`] more, each train `horizon.steps` optimizer steps from the
+    /// probe's current state, scored by `score` (under a constant schedule with
+    /// [`Refine::extrapolate`], after a quarter of them too), the state restored after each.
+    /// `epoch` is the epoch it runs before (0 outside a run), for its events
     /// ([`Event::CandidateStep`]; the observer can stop it) and errors.
     #[allow(clippy::too_many_arguments)]
     pub fn refine<P: Probe>(
@@ -102,53 +193,110 @@ impl Trainer {
         probe: &mut P,
         epoch: usize,
         lr: f64,
-        candidates: usize,
-        steps: usize,
+        refine: &Refine,
+        horizon: Horizon,
         score: &mut dyn FnMut(&P) -> Option<HeldOutScore>,
         observer: &mut dyn TrainObserver,
     ) -> Result<Refinement, TrainError<P::Error>> {
-        let factors = factors(candidates);
-        let of = factors.len();
-        let mut scored = Vec::with_capacity(of);
-        for (candidate, factor) in factors.into_iter().enumerate() {
-            let rate = lr * factor;
-            let short = Trainer {
-                epochs: 1,
-                lr: LrChoice::Fixed(rate),
-                refind: RefindPolicy::Never,
-                refine: None,
-                ..self.clone()
+        if refine.candidates == 0 {
+            return Err(TrainError::NoCandidates);
+        }
+        let steps = horizon.steps;
+        // A constant rate's prefix is a shorter run at that rate: score it there too.
+        let early = match (self.schedule.clone(), horizon.run) {
+            (ScheduleConfig::Constant(_), Some(run)) if refine.extrapolate && run > steps => {
+                Some(((steps / 4).max(1), run)).filter(|&(e, _)| e < steps)
+            }
+            _ => None,
+        };
+        let of = refine.candidates;
+        let mut scored: Vec<Candidate> = Vec::with_capacity(of + refine.extend);
+        let mut run_one =
+            |candidate: usize, rate: f64| -> Result<Candidate, TrainError<P::Error>> {
+                let start = probe
+                    .snapshot()
+                    .map_err(|source| TrainError::Refine { epoch, source })?;
+                let parts = match early {
+                    Some((e, _)) => vec![e, steps - e],
+                    None => vec![steps],
+                };
+                let mut losses = Vec::with_capacity(parts.len());
+                let mut done = 0;
+                for part in parts {
+                    let short = Trainer {
+                        epochs: 1,
+                        lr: LrChoice::Fixed(rate),
+                        refind: RefindPolicy::Never,
+                        refine: None,
+                        ..self.clone()
+                    };
+                    let mut forward = |e: Event<'_>| match e {
+                        Event::Step { step, .. } => observer.on_event(Event::CandidateStep {
+                            epoch,
+                            candidate,
+                            of,
+                            step: done + step,
+                            steps,
+                        }),
+                        _ => Ok(()),
+                    };
+                    let run = short
+                        .training(part, &mut *score)
+                        .observe(&mut forward)
+                        .run(probe);
+                    done += part;
+                    match run.result {
+                        Ok(()) => losses.push(
+                            run.history
+                                .epochs
+                                .last()
+                                .map_or(f64::INFINITY, |r| r.val_loss),
+                        ),
+                        Err(TrainError::Diverged { .. }) => {
+                            losses.push(f64::INFINITY);
+                            break;
+                        }
+                        Err(e) => {
+                            // Leave the probe as the refinement found it before passing the error on.
+                            let _ = probe.restore(start);
+                            return Err(e);
+                        }
+                    }
+                }
+                probe
+                    .restore(start)
+                    .map_err(|source| TrainError::Refine { epoch, source })?;
+                let val_loss = match losses.last() {
+                    Some(&l) if losses.len() == parts_len(early) => l,
+                    _ => f64::INFINITY,
+                };
+                let extrapolation = early.map(|(e, run)| Extrapolation {
+                    early_steps: e,
+                    early_loss: losses[0],
+                    run_steps: run,
+                    run_loss: extrapolate(losses[0], e, val_loss, steps, run),
+                });
+                Ok(Candidate {
+                    lr: rate,
+                    val_loss,
+                    extrapolation,
+                })
             };
-            let start = probe
-                .snapshot()
-                .map_err(|source| TrainError::Refine { epoch, source })?;
-            let mut forward = |e: Event<'_>| match e {
-                Event::Step { step, .. } => observer.on_event(Event::CandidateStep {
-                    epoch,
-                    candidate,
-                    of,
-                    step,
-                    steps,
-                }),
-                _ => Ok(()),
-            };
-            let run = short
-                .training(steps, &mut *score)
-                .observe(&mut forward)
-                .run(probe);
-            probe
-                .restore(start)
-                .map_err(|source| TrainError::Refine { epoch, source })?;
-            let val_loss = match run.result {
-                Ok(()) => run
-                    .history
-                    .epochs
-                    .last()
-                    .map_or(f64::INFINITY, |r| r.val_loss),
-                Err(TrainError::Diverged { .. }) => f64::INFINITY,
-                Err(e) => return Err(e),
-            };
-            scored.push(Candidate { lr: rate, val_loss });
+        for (candidate, factor) in factors(of).into_iter().enumerate() {
+            scored.push(run_one(candidate, lr * factor)?);
+        }
+        for candidate in of..of + refine.extend {
+            match edge(&scored) {
+                Some(false) => {
+                    let rate = scored[0].lr / 2.0;
+                    scored.insert(0, run_one(candidate, rate)?);
+                }
+                Some(true) => {
+                    let rate = scored[scored.len() - 1].lr * 2.0;
+                    scored.push(run_one(candidate, rate)?);
+                }
+                None => break,
+            }
         }
         let lr = pick(&scored).ok_or(TrainError::NoCandidates)?;
         Ok(Refinement {
@@ -157,6 +305,15 @@ impl Trainer {
             candidates: scored,
             lr,
         })
+    }
+}
+
+/// The runs a candidate is trained in: two with an early score, else one.
+fn parts_len(early: Option<(usize, usize)>) -> usize {
+    if early.is_some() {
+        2
+    } else {
+        1
     }
 }
 
@@ -177,7 +334,7 @@ mod tests {
 
     #[test]
     fn the_lowest_held_out_loss_wins_and_diverged_runs_never_do() {
-        let c = |lr, val_loss| Candidate { lr, val_loss };
+        let c = Candidate::new;
         let candidates = [
             c(1e-3, 0.5),
             c(2e-3, 0.3),
@@ -192,17 +349,58 @@ mod tests {
     }
 
     #[test]
-    fn a_diverged_candidate_round_trips_through_json_as_null() {
-        let c = [
-            Candidate {
-                lr: 0.1,
-                val_loss: f64::INFINITY,
-            },
-            Candidate {
-                lr: 0.2,
-                val_loss: 0.5,
-            },
+    fn a_power_law_is_carried_exactly_and_a_rising_loss_is_not() {
+        // L(t) = 2 t^-0.5 through t = 10 and 40 gives L(160) = 2 · 160^-0.5.
+        let l = |t: f64| 2.0 * t.powf(-0.5);
+        let carried = extrapolate(l(10.0), 10, l(40.0), 40, 160);
+        assert!((carried - l(160.0)).abs() < 1e-12, "{carried}");
+        // A loss that rose between the two stays where it ended.
+        assert_eq!(extrapolate(0.5, 10, 0.7, 40, 160), 0.7);
+        // No longer run, or no earlier score: the candidate's own loss.
+        assert_eq!(extrapolate(0.9, 10, 0.5, 40, 40), 0.5);
+        assert_eq!(extrapolate(0.9, 40, 0.5, 40, 160), 0.5);
+        // A diverged score carries nothing.
+        assert_eq!(extrapolate(f64::INFINITY, 10, 0.5, 40, 160), f64::INFINITY);
+        assert_eq!(extrapolate(0.9, 10, f64::NAN, 40, 160), f64::INFINITY);
+        // A loss of 0 has nowhere to go.
+        assert_eq!(extrapolate(0.9, 10, 0.0, 40, 160), 0.0);
+    }
+
+    #[test]
+    fn the_pick_reads_the_loss_at_the_runs_length_where_there_is_one() {
+        let carried = |lr, val_loss, run_loss| Candidate {
+            lr,
+            val_loss,
+            extrapolation: Some(Extrapolation {
+                early_steps: 5,
+                early_loss: 1.0,
+                run_steps: 100,
+                run_loss,
+            }),
+        };
+        // Ahead at its own length, behind at the run's.
+        let c = [carried(1e-3, 0.4, 0.1), carried(2e-3, 0.3, 0.2)];
+        assert_eq!(pick(&c), Some(1e-3));
+        assert_eq!(edge(&c), Some(false));
+        assert_eq!(
+            edge(&c[..1]),
+            None,
+            "one candidate has no edge to grow from"
+        );
+        let diverged = [
+            carried(1e-3, 0.4, f64::INFINITY),
+            Candidate::new(2e-3, f64::INFINITY),
         ];
+        assert_eq!(
+            edge(&diverged),
+            None,
+            "the span does not grow past a diverged best"
+        );
+    }
+
+    #[test]
+    fn a_diverged_candidate_round_trips_through_json_as_null() {
+        let c = [Candidate::new(0.1, f64::INFINITY), Candidate::new(0.2, 0.5)];
         let text = serde_json::to_string(&c).unwrap();
         assert_eq!(
             text,

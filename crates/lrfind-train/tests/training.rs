@@ -367,7 +367,13 @@ fn a_refinement_trains_each_candidate_from_the_same_weights_and_takes_the_lowest
     trainer.range_test.end_lr = 1.0;
     trainer.range_test.num_iter = 30;
     trainer.refind = RefindPolicy::Every(2);
-    trainer.refine = Some(lrfind_train::Refine::default());
+    // The span alone, read at each candidate's own length (the two ways it follows the run are
+    // the next test's).
+    trainer.refine = Some(lrfind_train::Refine {
+        extend: 0,
+        extrapolate: false,
+        ..lrfind_train::Refine::default()
+    });
     let (mut probe, mut history) = (Quadratic { w: 0.0 }, History::default());
     let mut refined = Vec::new();
     let mut observer = |e: Event<'_>| {
@@ -404,4 +410,76 @@ fn a_refinement_trains_each_candidate_from_the_same_weights_and_takes_the_lowest
     // Training started from the restored weights, at the refined rate.
     assert_eq!(history.step_loss[0], 9.0);
     assert_eq!(history.step_lr[0], best.lr);
+}
+
+/// (w − 3)² after `n` steps of gradient descent at `lr` from w = 0, by hand.
+fn quadratic_loss(lr: f64, n: usize) -> f64 {
+    let mut w: f64 = 0.0;
+    for _ in 0..n {
+        w -= lr * 2.0 * (w - 3.0);
+    }
+    (w - 3.0).powi(2)
+}
+
+#[test]
+fn the_span_follows_the_winner_and_a_constant_rate_is_read_at_the_runs_length() {
+    use lrfind_train::{Horizon, Refine};
+    let trainer = Trainer::new(5, LrChoice::Fixed(1.0), constant());
+    let refine = Refine::default();
+    let horizon = Horizon {
+        steps: 12,
+        run: Some(60),
+    };
+    let lrs = |lr: f64| {
+        let mut probe = Quadratic { w: 0.0 };
+        let r = trainer
+            .refine(&mut probe, 0, lr, &refine, horizon, &mut score, &mut ())
+            .unwrap();
+        assert_eq!(probe.w, 0.0, "the state is restored");
+        r
+    };
+    // From 1e-3 every candidate still descends, the fastest best: the span grows upward twice
+    // (8e-3, 1.6e-2) and stops at `extend`.
+    let up = lrs(1e-3);
+    let rates: Vec<f64> = up.candidates.iter().map(|c| c.lr).collect();
+    assert_eq!(rates, [2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2]);
+    assert_eq!(up.lr, 1.6e-2);
+    for c in &up.candidates {
+        // Scored after a quarter of its 12 steps and at its end, and carried to the run's 60 as
+        // L(t) = L(12) · (L(12) / L(3))^(ln(60/12) / ln(12/3)), by hand.
+        let (early, late) = (quadratic_loss(c.lr, 3), quadratic_loss(c.lr, 12));
+        let e = c.extrapolation.expect("a constant rate is extrapolated");
+        assert_eq!((e.early_steps, e.run_steps), (3, 60));
+        assert!((e.early_loss - early).abs() <= 1e-12 * early);
+        assert!((c.val_loss - late).abs() <= 1e-12 * late);
+        let carried = late * (late / early).powf(5f64.ln() / 4f64.ln());
+        assert!((e.run_loss - carried).abs() <= 1e-9 * carried, "{c:?}");
+    }
+    // From 4: 1 (w oscillates, loss 9) is the best of 1…16, so the span grows downward to 0.5
+    // (w = 3 in one step) and 0.25, where 0.5 stays the best.
+    let down = lrs(4.0);
+    let rates: Vec<f64> = down.candidates.iter().map(|c| c.lr).collect();
+    assert_eq!(rates, [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]);
+    assert_eq!(down.lr, 0.5);
+    // From 0.25 the best (0.5) is inside ¼…4×: nothing is added.
+    assert_eq!(lrs(0.25).candidates.len(), 5);
+    // Without a run, or under a schedule that decays, each candidate is read at its own length.
+    let own = Horizon {
+        steps: 12,
+        run: None,
+    };
+    let mut probe = Quadratic { w: 0.0 };
+    let r = trainer
+        .refine(&mut probe, 0, 1e-3, &refine, own, &mut score, &mut ())
+        .unwrap();
+    assert!(r.candidates.iter().all(|c| c.extrapolation.is_none()));
+    let cosine = Trainer::new(
+        5,
+        LrChoice::Fixed(1.0),
+        ScheduleConfig::default_of(lrfind::schedule::ScheduleKind::Cosine).unwrap(),
+    );
+    let r = cosine
+        .refine(&mut probe, 0, 1e-3, &refine, horizon, &mut score, &mut ())
+        .unwrap();
+    assert!(r.candidates.iter().all(|c| c.extrapolation.is_none()));
 }

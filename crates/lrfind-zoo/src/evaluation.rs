@@ -11,7 +11,7 @@ use lrfind_burn::optim::{BuiltOptimizer, MomentumControl, OptimizerKind, SCHEDUL
 use lrfind_burn::probe::ProbeError;
 use lrfind_burn::{Batches, BurnProbe};
 use lrfind_train::regret::{Outcome, SeedRuns};
-use lrfind_train::{Event, Halt, Refine, TrainError, TrainObserver};
+use lrfind_train::{Event, Halt, Horizon, Refine, TrainError, TrainObserver};
 use lrfind_train::{LrChoice, Trainer};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -196,7 +196,7 @@ where
     }
     if let Some(s) = analysis.suggestion(lrfind::DEFAULT_METHOD) {
         let refine = Refine::default();
-        let lr = match seed.refine(s.lr, refine.candidates, refine.steps(steps), progress) {
+        let lr = match seed.refine(s.lr, &refine, refine.horizon(steps), progress) {
             Ok(refined) => refined.lr,
             Err(TrainError::Interrupted) => return Err(EvaluationError::Interrupted),
             Err(e) => return Err(EvaluationError::Refine(e)),
@@ -266,8 +266,8 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
     pub fn refine(
         &self,
         lr: f64,
-        candidates: usize,
-        steps: usize,
+        refine: &Refine,
+        horizon: Horizon,
         progress: &(dyn Fn() + Sync),
     ) -> Result<Refinement, TrainError<ProbeError<std::convert::Infallible>>> {
         let plan = Plan::Rate(lr);
@@ -281,13 +281,12 @@ impl<M: Module + Clone, T: Task<M>> Seed<'_, M, T> {
             }
         });
         let trainer = self.trainer(plan);
-        let refine = lrfind_burn::trainer::refine;
-        refine(
+        lrfind_burn::trainer::refine(
             &trainer,
             &mut probe,
             lr,
-            candidates,
-            steps,
+            refine,
+            horizon,
             score,
             &mut observer,
         )

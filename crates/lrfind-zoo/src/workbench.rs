@@ -22,7 +22,9 @@ use lrfind_data::text::{Corpus, Windows};
 use lrfind_data::{digits, idx};
 use lrfind_train::regret::SeedRuns;
 use lrfind_train::Trainer;
-use lrfind_train::{Checkpoint, Halt, History, Outcome, TrainError, TrainObserver, TrainState};
+use lrfind_train::{
+    Checkpoint, Halt, History, Horizon, Outcome, Refine, TrainError, TrainObserver, TrainState,
+};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -79,15 +81,15 @@ pub trait Workbench {
     /// The held-out score of a model saved from this task (same settings).
     fn score_saved(&self, path: &Path) -> Result<HeldOutScore, TaskError>;
     /// [`Trainer::refine`] of `lr` from the model's initial weights and a fresh optimizer: each
-    /// of `candidates` rates trains `steps` optimizer steps as a run of `trainer`, scored on the
-    /// held-out batches (none: [`TrainError::NoScore`]); `observer` sees every candidate's steps
-    /// and can stop it.
+    /// rate `refine` tries trains `horizon.steps` optimizer steps as a run of `trainer`, scored
+    /// on the selection split, else the held-out batches (none: [`TrainError::NoScore`]);
+    /// `observer` sees every candidate's steps and can stop it.
     fn refine(
         &self,
         trainer: &Trainer,
         lr: f64,
-        candidates: usize,
-        steps: usize,
+        refine: &Refine,
+        horizon: Horizon,
         observer: &mut dyn TrainObserver,
     ) -> Result<Refinement, TrainError<StepError>>;
     /// One seed of an evaluation (see [`crate::evaluation`]).
@@ -272,13 +274,13 @@ where
         &self,
         trainer: &Trainer,
         lr: f64,
-        candidates: usize,
-        steps: usize,
+        refine: &Refine,
+        horizon: Horizon,
         observer: &mut dyn TrainObserver,
     ) -> Result<Refinement, TrainError<StepError>> {
         let mut probe = self.probe_of(self.model.clone(), self.spec.build_cycling_optimizer());
         let mut score = self.score_on(self.chooser_batches());
-        trainer.refine(&mut probe, 0, lr, candidates, steps, &mut score, observer)
+        trainer.refine(&mut probe, 0, lr, refine, horizon, &mut score, observer)
     }
 
     fn evaluate(

@@ -350,6 +350,43 @@ pub struct Candidate {
     #[serde(with = "infinite_as_null")]
     #[schemars(with = "Option<f64>")]
     pub val_loss: f64,
+    /// At a constant rate, for a run longer than the candidate: its loss after a quarter of its
+    /// steps too, and the loss both give at the run's length, which the refinement picks by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extrapolation: Option<Extrapolation>,
+}
+
+impl Candidate {
+    /// A candidate scored at its end only.
+    pub fn new(lr: f64, val_loss: f64) -> Self {
+        Candidate {
+            lr,
+            val_loss,
+            extrapolation: None,
+        }
+    }
+
+    /// The loss a refinement picks by: the extrapolated one where there is one, else its own.
+    pub fn chosen_loss(&self) -> f64 {
+        self.extrapolation.map_or(self.val_loss, |e| e.run_loss)
+    }
+}
+
+/// A candidate's loss carried from its own length to the run's (`lrfind_train::refinement::extrapolate`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Extrapolation {
+    /// Optimizer steps at the early score: a quarter of the candidate's.
+    pub early_steps: usize,
+    /// Its loss then (∞: diverged; `null` in JSON).
+    #[serde(with = "infinite_as_null")]
+    #[schemars(with = "Option<f64>")]
+    pub early_loss: f64,
+    /// Optimizer steps of the run it stands for.
+    pub run_steps: usize,
+    /// The loss extrapolated to them (∞: diverged; `null` in JSON).
+    #[serde(with = "infinite_as_null")]
+    #[schemars(with = "Option<f64>")]
+    pub run_loss: f64,
 }
 
 /// A refinement of the recommended rate (`lrfind_train::refinement`): its candidates and the
