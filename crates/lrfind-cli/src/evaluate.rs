@@ -4,7 +4,7 @@
 //! [`lrfind_zoo::evaluation`]'s, the statistics [`lrfind_train::regret`]'s.
 
 use crate::exit::{bad_input, bad_setting, Interrupted};
-use crate::flags::{Format, RangeArgs, SuggestArgs};
+use crate::flags::{Format, RangeArgs, RefineArgs, SuggestArgs};
 use crate::output::{emit, write_json};
 use crate::report;
 use crate::settings::{self, EvaluateConfig, RangeSettings};
@@ -44,6 +44,9 @@ pub struct Args {
     pub range: RangeArgs,
     #[command(flatten)]
     pub suggest: SuggestArgs,
+    /// How the consensus+refine row refines (as `train`'s flags; 5 candidates, as its default).
+    #[command(flatten)]
+    pub refine: RefineArgs,
     /// Where evaluate.json and evaluate.png go.
     #[arg(long, default_value = "lrfind-evaluate")]
     pub out: PathBuf,
@@ -78,13 +81,16 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         schedule: args.schedule,
         range_test: args.range.config(),
         analysis: args.suggest.options(Smoothing::None, None),
+        refine: args
+            .refine
+            .refine(lrfind_train::refinement::DEFAULT_CANDIDATES),
     };
     let device = args.task.backend.device().map_err(bad_input)?;
     // Per seed: the grid, every row, and a refinement's candidates.
     let runs = plan.grid.len()
         + lrfind_zoo::evaluation::rule_names().len()
-        + lrfind_train::refinement::DEFAULT_CANDIDATES
-        + lrfind_train::refinement::DEFAULT_EXTEND;
+        + plan.refine.candidates
+        + plan.refine.extend;
     let bar = report::progress_bar((args.seeds * runs) as u64);
     bar.set_message("training runs");
     let stop = report::ctrl_c();
@@ -125,6 +131,7 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
         seeds: seeds.len(),
         schedule: args.schedule.kind().name(),
         range_test: RangeSettings::of(&args.range),
+        refine: plan.refine,
     });
     let doc = eval.document(lrfind::DEFAULT_METHOD, config);
     write_json(&args.out.join("evaluate.json"), &doc)?;

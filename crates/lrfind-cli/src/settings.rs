@@ -110,6 +110,8 @@ pub struct EvaluateConfig<'a> {
     pub seeds: usize,
     pub schedule: &'a str,
     pub range_test: RangeSettings,
+    /// How the consensus+refine row refined.
+    pub refine: lrfind_train::Refine,
 }
 
 /// `--lr`: `"auto"` or the rate.

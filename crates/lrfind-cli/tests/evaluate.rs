@@ -162,3 +162,36 @@ fn ctrl_c_stops_the_runs_and_exits_130() {
         }
     }
 }
+
+#[test]
+fn the_refined_row_refines_as_its_flags_say_and_records_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let evaluate = |out: &str, flags: &[&str]| {
+        json_stdout(
+            Command::cargo_bin("lrfind")
+                .unwrap()
+                .args(["evaluate", "--epochs", "3", "--seeds", "1"])
+                .args(["--grid-points", "2", "--format", "json"])
+                .args(flags)
+                .arg("--out")
+                .arg(dir.path().join(out)),
+        )
+    };
+    let followed = evaluate("followed", &[]);
+    let fixed = evaluate(
+        "fixed",
+        &["--refine-extend", "0", "--refine-extrapolate", "false"],
+    );
+    let refine = |e: &Value| e["config"]["refine"].clone();
+    assert_eq!(refine(&followed)["extend"], 2);
+    assert_eq!(refine(&followed)["extrapolate"], true);
+    assert_eq!(refine(&fixed)["extend"], 0);
+    assert_eq!(refine(&fixed)["extrapolate"], false);
+    // The same curve, read two ways: its rate, then a refined one of each.
+    let lr = |e: &Value, m: &str| e["methods"][m]["lr"].as_f64().unwrap();
+    assert_eq!(lr(&followed, "consensus"), lr(&fixed, "consensus"));
+    assert_ne!(
+        lr(&followed, "consensus+refine"),
+        lr(&fixed, "consensus+refine")
+    );
+}

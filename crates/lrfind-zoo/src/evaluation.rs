@@ -59,6 +59,8 @@ pub struct EvaluationPlan {
     pub range_test: RangeTestConfig,
     /// How its curve is read.
     pub analysis: AnalyzeOptions,
+    /// How the [`REFINED`] row refines the recommendation (`train`'s default: [`Refine::default`]).
+    pub refine: Refine,
 }
 
 /// The rules an evaluation trains at a single rate: every rule but the bounds, in report order.
@@ -195,8 +197,8 @@ where
         }
     }
     if let Some(s) = analysis.suggestion(lrfind::DEFAULT_METHOD) {
-        let refine = Refine::default();
-        let lr = match seed.refine(s.lr, &refine, refine.horizon(steps), progress) {
+        let refine = &plan.refine;
+        let lr = match seed.refine(s.lr, refine, refine.horizon(steps), progress) {
             Ok(refined) => refined.lr,
             Err(TrainError::Interrupted) => return Err(EvaluationError::Interrupted),
             Err(e) => return Err(EvaluationError::Refine(e)),
