@@ -3,7 +3,9 @@
 # decade, the same schedule for the grid and the rules) on each task of TASKS, one row per task.
 # TASKS lines are `name|evaluate flags` (`#` comments); a name ending in † is held out (run only
 # after the rules were chosen), and the summary rows report chose and held-out tasks apart.
-# Usage: scripts/evaluate-table.sh TASKS [SEEDS] [SCHEDULE]   (SEEDS 3, SCHEDULE constant)
+# Usage: scripts/evaluate-table.sh TASKS [SEEDS] [SCHEDULE] [FLAG ...]   (SEEDS 3, SCHEDULE
+# constant; FLAGs are added to every evaluate, e.g. `--refine-extend 0 --refine-extrapolate false`
+# for the refinement before the run-aware one)
 # Needs scripts/install-deps.sh (Fashion-MNIST, the Shakespeare text). Runs `cargo run --release
 # -p lrfind-cli --`, or the lrfind command in $LRFIND_BIN; keeps each task's evaluate.json in
 # $LRFIND_OUT when set (a task whose evaluate.json is there is not run again).
@@ -11,6 +13,8 @@ set -euo pipefail
 tasks_file="$1"
 seeds="${2:-3}"
 schedule="${3:-constant}"
+shift $(($# < 3 ? $# : 3))
+extra=("$@")
 bin="${LRFIND_BIN:-cargo run --release -q -p lrfind-cli --}"
 if [ -n "${LRFIND_OUT:-}" ]; then
     out="$LRFIND_OUT"
@@ -26,12 +30,13 @@ while IFS='|' read -r name flags; do
     names+=("$name")
     [ -f "$out/$name/evaluate.json" ] && continue
     # shellcheck disable=SC2086
-    $bin evaluate $flags $grid --out "$out/$name" --format json >/dev/null 2>&1 ||
+    $bin evaluate $flags $grid "${extra[@]}" --out "$out/$name" --format json >/dev/null 2>&1 ||
         echo "$name: evaluate failed" >&2
 done <"$tasks_file"
 # shellcheck source=provenance.sh
 source "$(dirname "$0")/provenance.sh"
 provenance
+[ ${#extra[@]} -eq 0 ] || echo "(evaluate flags: ${extra[*]})"
 echo
 python3 - "$out" "${names[@]}" <<'PY'
 import json, os, statistics, sys
