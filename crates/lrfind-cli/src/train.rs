@@ -272,6 +272,7 @@ pub fn train_model(args: Args, schedule: ScheduleConfig) -> Result<()> {
         bar: ProgressBar::hidden(),
         started: Instant::now(),
         header_shown: false,
+        written: None,
     };
     let mut observer = |e: Event<'_>| show.on(e);
     let file = resume::path(&args.out);

@@ -7,7 +7,9 @@ use crate::report::{self, RangeTestRecord};
 use crate::settings::{self, RangeSettings, RefindConfig};
 use crate::train::Args;
 use indicatif::ProgressBar;
+use lrfind::document::{Candidate, Cost, Refinement, RunFor};
 use lrfind::noise::Reading;
+use lrfind::{Analysis, RangeTestResult};
 use lrfind_train::{range_test_stem, Event, Halt, History, TrainError, Trainer};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -25,6 +27,21 @@ pub struct Show<'a> {
     /// Whether the epoch table's header is printed (before the first row this run prints, also
     /// when it resumes mid-run).
     pub header_shown: bool,
+    /// The last range test written, kept to write again once the run has taken its rate.
+    pub written: Option<WrittenRangeTest>,
+}
+
+/// A range test `lr_find_<epoch>.json` holds: written when it ends, and again with its refinement,
+/// the run and the cost once the run has taken its rate — then `recommended.lr` is the rate the
+/// run took, as `find --epochs` writes it.
+pub struct WrittenRangeTest {
+    epoch: usize,
+    result: RangeTestResult,
+    analysis: Analysis,
+    config: serde_json::Value,
+    seconds: f64,
+    /// The refinement's candidates and winner, once scored.
+    scored: Option<(Vec<Candidate>, f64)>,
 }
 
 impl Show<'_> {
@@ -35,6 +52,40 @@ impl Show<'_> {
             return Err(Halt::Interrupt);
         }
         Ok(())
+    }
+
+    /// Writes `lr_find_<epoch>.{json,csv,png}` of `t`, with its refinement of `candidate_steps`
+    /// each when one was scored, the run the rate is for and what choosing it cost.
+    fn write_range_test(
+        &self,
+        t: &WrittenRangeTest,
+        candidate_steps: usize,
+        run: Option<RunFor>,
+        cost: Option<Cost>,
+    ) -> Result<(), Halt> {
+        let args = self.args;
+        let refined = t.scored.as_ref().map(|(candidates, lr)| Refinement {
+            epochs: None,
+            steps: candidate_steps,
+            candidates: candidates.clone(),
+            lr: *lr,
+        });
+        let record = RangeTestRecord {
+            result: &t.result,
+            analysis: &t.analysis,
+            sma_window: args.suggest.sma_window,
+            config: t.config.clone(),
+            seconds: t.seconds,
+            device: args.task.backend.describe(),
+            method: args.method.unwrap_or(lrfind::DEFAULT_METHOD),
+            refined,
+            run,
+            cost,
+        };
+        let title = format!("LR range test at epoch {}: {}", t.epoch, args.task);
+        report::write_range_test(&args.out, &range_test_stem(t.epoch), &title, record)
+            .map(|_| ())
+            .map_err(|e| Halt::Fail(e.into()))
     }
 
     /// Shows (or writes) one event; Ctrl-C interrupts.
@@ -76,34 +127,33 @@ impl Show<'_> {
                         .with_warmup(self.trainer.range_test_before(epoch).warmup),
                     epoch,
                 });
-                let record = RangeTestRecord {
-                    result,
-                    analysis,
-                    sma_window: args.suggest.sma_window,
+                // Written now, so that the curve is kept if the refinement is stopped.
+                let written = WrittenRangeTest {
+                    epoch,
+                    result: result.clone(),
+                    analysis: analysis.clone(),
                     config,
                     seconds: self.started.elapsed().as_secs_f64(),
-                    device: args.task.backend.describe(),
-                    method: args.method.unwrap_or(lrfind::DEFAULT_METHOD),
-                    refined: None,
-                    run: None,
-                    cost: None,
+                    scored: None,
                 };
-                let title = format!("LR range test at epoch {epoch}: {}", args.task);
-                report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)
-                    .map_err(|e| Halt::Fail(e.into()))?;
+                self.write_range_test(&written, 0, None, None)?;
+                self.written = Some(written);
             }
             Event::RateTaken {
                 epoch,
                 used,
                 cost,
                 by_candidates,
-            } if table => {
-                let refined = if by_candidates { ", refined" } else { "" };
-                let run = match epoch {
-                    0 => format!(", for {}", self.trainer.run_for(self.steps_per_epoch)),
-                    _ => String::new(),
-                };
-                eprintln!("epoch {epoch}: range test → {used}{refined}{run}; chosen in {cost}")
+            } => {
+                let run = (epoch == 0).then(|| self.trainer.run_for(self.steps_per_epoch));
+                if let Some(t) = self.written.take().filter(|t| t.epoch == epoch) {
+                    self.write_range_test(&t, cost.candidate_steps, run.clone(), Some(cost))?;
+                }
+                if table {
+                    let refined = if by_candidates { ", refined" } else { "" };
+                    let run = run.map_or(String::new(), |r| format!(", for {r}"));
+                    eprintln!("epoch {epoch}: range test → {used}{refined}{run}; chosen in {cost}")
+                }
             }
             Event::ScheduleKept { epoch, missing } => {
                 eprintln!("epoch {epoch}: range test gave {missing}: keeping the current schedule")
@@ -151,6 +201,9 @@ impl Show<'_> {
                 lr,
             } => {
                 self.bar.finish_and_clear();
+                if let Some(t) = self.written.as_mut().filter(|t| t.epoch == epoch) {
+                    t.scored = Some((candidates.to_vec(), lr));
+                }
                 if table {
                     let tried: Vec<String> = candidates
                         .iter()
@@ -169,7 +222,6 @@ impl Show<'_> {
                     );
                 }
             }
-            Event::RateTaken { .. } => {}
         }
         Ok(())
     }

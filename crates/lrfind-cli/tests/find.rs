@@ -718,6 +718,12 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
     let taken = &history["refinds"][0];
     assert_eq!(taken["suggestion"], rec["lr"]);
     assert_eq!(taken["refine"], doc["refine"]["candidates"]);
+    // And its lr_find_0.json says what find's says: the rate, the run, the refinement.
+    let file = read_json(&trained.join("lr_find_0.json"));
+    for key in ["lr", "suggested_lr", "refined", "run"] {
+        assert_eq!(file["recommended"][key], rec[key], "{key}");
+    }
+    assert_eq!(file["refine"], doc["refine"]);
 
     // Under cosine with `--refine 0`, as `train --refine 0`: the curve's rate, no selection split,
     // the run has all 23 batches.

@@ -404,8 +404,6 @@ fn each_range_test_file_recommends_the_method_the_run_takes() {
     lrfind()
         .args(["train", "--method", "valley", "--schedule", "constant"])
         .args(["--epochs", "2", "--refind-every", "1", "--num-iter", "40"])
-        // The curve's rate: a refinement would move the first rate off the file's by design.
-        .args(["--refine", "0"])
         .arg("--out")
         .arg(dir.path())
         .assert()
@@ -421,12 +419,23 @@ fn each_range_test_file_recommends_the_method_the_run_takes() {
             "{}",
             r["lr_find"]
         );
+        // The rate the run took: the first one refined (the file says so), the re-find's not.
         assert_eq!(
             doc["recommended"]["lr"], r["suggestion"],
             "{}",
             r["lr_find"]
         );
+        let refined = r["refine"].as_array().is_some_and(|c| !c.is_empty());
+        assert_eq!(
+            doc["recommended"]["refined"].as_bool().unwrap_or(false),
+            refined
+        );
+        if refined {
+            assert_eq!(doc["refine"]["candidates"], r["refine"]);
+        }
     }
+    assert!(refinds[0]["refine"].as_array().unwrap().len() >= 5);
+    assert!(refinds[1].get("refine").is_none());
 }
 
 #[test]
