@@ -837,12 +837,24 @@ fn the_refinement_can_keep_its_span_and_read_candidates_at_their_own_length() {
         .success();
     let tried = |out: &std::path::Path| read_json(&out.join("lr_find.json"))["refine"].clone();
     let (followed, fixed) = (tried(&followed), tried(&fixed));
-    // By default a constant-rate run's candidates are carried to its 105 steps, and the span grew.
+    // By default a constant-rate run's candidates are carried to its 105 steps, the lowest of
+    // those wins, and the span grows downward only (none above 4× the suggestion).
     let candidates = followed["candidates"].as_array().unwrap();
-    assert!(candidates.len() > 5);
+    assert!(candidates.len() >= 5);
+    let top = candidates
+        .iter()
+        .map(|c| c["lr"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(top, fixed["candidates"][4]["lr"].as_f64().unwrap());
     assert!(candidates
         .iter()
         .all(|c| c["extrapolation"]["run_steps"] == 105));
+    let carried = |c: &&Value| c["extrapolation"]["run_loss"].as_f64().unwrap();
+    let lowest = candidates
+        .iter()
+        .min_by(|a, b| carried(a).total_cmp(&carried(b)))
+        .unwrap();
+    assert_eq!(followed["lr"], lowest["lr"]);
     // Without: ¼…4×, each read at its own length, the lowest of those winning.
     let candidates = fixed["candidates"].as_array().unwrap();
     assert_eq!(candidates.len(), 5);

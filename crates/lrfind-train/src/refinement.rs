@@ -15,7 +15,9 @@
 //!   first quarter is a shorter run at the same rate, so it is scored there too, and its loss is
 //!   carried to the run's length as a power law in steps through the two ([`extrapolate`]): a
 //!   rate that is ahead after a fifth of the run but has stopped improving loses to one that
-//!   still improves (the best constant rate falls as the run grows: Bjorck et al. 2025).
+//!   still improves. And the span grows downward only: the best constant rate falls as the run
+//!   grows (Bjorck et al. 2025), so a rate above 4× that wins a fifth of the run is the one most
+//!   likely too large for all of it.
 //!
 //! The lowest loss — the extrapolated one where there is one — wins ([`pick`]). A candidate that
 //! diverges scores ∞. Candidates run one after another on the one probe.
@@ -167,15 +169,16 @@ pub fn pick(candidates: &[Candidate]) -> Option<f64> {
     best(candidates).map(|i| candidates[i].lr)
 }
 
-/// Where the span grows next: below (`Some(false)`) or above (`Some(true)`) when the best of
-/// `candidates` (in rate order, at least two) is its lowest or highest and did not diverge.
-fn edge(candidates: &[Candidate]) -> Option<bool> {
+/// Where the span grows next: below (`Some(false)`) or, when `upward`, above (`Some(true)`) when
+/// the best of `candidates` (in rate order, at least two) is its lowest or highest and did not
+/// diverge.
+fn edge(candidates: &[Candidate], upward: bool) -> Option<bool> {
     let i = best(candidates)?;
     let finite = candidates[i].chosen_loss().is_finite();
     match (candidates.len() >= 2 && finite, i) {
         (false, _) => None,
         (true, 0) => Some(false),
-        (true, i) if i + 1 == candidates.len() => Some(true),
+        (true, i) if upward && i + 1 == candidates.len() => Some(true),
         _ => None,
     }
 }
@@ -285,8 +288,10 @@ impl Trainer {
         for (candidate, factor) in factors(of).into_iter().enumerate() {
             scored.push(run_one(candidate, lr * factor)?);
         }
+        // Read at the run's length, a constant rate's span grows downward only.
+        let upward = early.is_none();
         for candidate in of..of + refine.extend {
-            match edge(&scored) {
+            match edge(&scored, upward) {
                 Some(false) => {
                     let rate = scored[0].lr / 2.0;
                     scored.insert(0, run_one(candidate, rate)?);
@@ -381,9 +386,9 @@ mod tests {
         // Ahead at its own length, behind at the run's.
         let c = [carried(1e-3, 0.4, 0.1), carried(2e-3, 0.3, 0.2)];
         assert_eq!(pick(&c), Some(1e-3));
-        assert_eq!(edge(&c), Some(false));
+        assert_eq!(edge(&c, true), Some(false));
         assert_eq!(
-            edge(&c[..1]),
+            edge(&c[..1], true),
             None,
             "one candidate has no edge to grow from"
         );
@@ -392,10 +397,13 @@ mod tests {
             Candidate::new(2e-3, f64::INFINITY),
         ];
         assert_eq!(
-            edge(&diverged),
+            edge(&diverged, true),
             None,
             "the span does not grow past a diverged best"
         );
+        let rising = [Candidate::new(1e-3, 0.4), Candidate::new(2e-3, 0.3)];
+        assert_eq!(edge(&rising, true), Some(true));
+        assert_eq!(edge(&rising, false), None, "downward only");
     }
 
     #[test]

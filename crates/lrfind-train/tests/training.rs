@@ -424,27 +424,43 @@ fn quadratic_loss(lr: f64, n: usize) -> f64 {
 #[test]
 fn the_span_follows_the_winner_and_a_constant_rate_is_read_at_the_runs_length() {
     use lrfind_train::{Horizon, Refine};
-    let trainer = Trainer::new(5, LrChoice::Fixed(1.0), constant());
     let refine = Refine::default();
-    let horizon = Horizon {
-        steps: 12,
-        run: Some(60),
-    };
-    let lrs = |lr: f64| {
+    let (run, own) = (
+        Horizon {
+            steps: 12,
+            run: Some(60),
+        },
+        Horizon {
+            steps: 12,
+            run: None,
+        },
+    );
+    let refined = |schedule: ScheduleConfig, lr: f64, horizon: Horizon| {
+        let trainer = Trainer::new(5, LrChoice::Fixed(1.0), schedule);
         let mut probe = Quadratic { w: 0.0 };
         let r = trainer
             .refine(&mut probe, 0, lr, &refine, horizon, &mut score, &mut ())
             .unwrap();
         assert_eq!(probe.w, 0.0, "the state is restored");
-        r
+        let rates: Vec<f64> = r.candidates.iter().map(|c| c.lr).collect();
+        (r, rates)
     };
-    // From 1e-3 every candidate still descends, the fastest best: the span grows upward twice
-    // (8e-3, 1.6e-2) and stops at `extend`.
-    let up = lrs(1e-3);
-    let rates: Vec<f64> = up.candidates.iter().map(|c| c.lr).collect();
+    // From 1e-3 every candidate still descends, the fastest best. Read at its own length the
+    // span grows upward twice (8e-3, 1.6e-2) and stops at `extend`.
+    let (up, rates) = refined(constant(), 1e-3, own);
     assert_eq!(rates, [2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2]);
     assert_eq!(up.lr, 1.6e-2);
-    for c in &up.candidates {
+    assert!(up.candidates.iter().all(|c| c.extrapolation.is_none()));
+    // So it does under a schedule that decays, read at its own length too.
+    let cosine = ScheduleConfig::default_of(lrfind::schedule::ScheduleKind::Cosine).unwrap();
+    let (decays, rates) = refined(cosine, 1e-3, run);
+    assert_eq!(rates.len(), 7);
+    assert!(decays.candidates.iter().all(|c| c.extrapolation.is_none()));
+    // At a constant rate for a longer run, it grows downward only: ¼…4×, the highest best.
+    let (carried, rates) = refined(constant(), 1e-3, run);
+    assert_eq!(rates, [2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3]);
+    assert_eq!(carried.lr, 4e-3);
+    for c in &carried.candidates {
         // Scored after a quarter of its 12 steps and at its end, and carried to the run's 60 as
         // L(t) = L(12) · (L(12) / L(3))^(ln(60/12) / ln(12/3)), by hand.
         let (early, late) = (quadratic_loss(c.lr, 3), quadratic_loss(c.lr, 12));
@@ -452,34 +468,14 @@ fn the_span_follows_the_winner_and_a_constant_rate_is_read_at_the_runs_length() 
         assert_eq!((e.early_steps, e.run_steps), (3, 60));
         assert!((e.early_loss - early).abs() <= 1e-12 * early);
         assert!((c.val_loss - late).abs() <= 1e-12 * late);
-        let carried = late * (late / early).powf(5f64.ln() / 4f64.ln());
-        assert!((e.run_loss - carried).abs() <= 1e-9 * carried, "{c:?}");
+        let by_hand = late * (late / early).powf(5f64.ln() / 4f64.ln());
+        assert!((e.run_loss - by_hand).abs() <= 1e-9 * by_hand, "{c:?}");
     }
     // From 4: 1 (w oscillates, loss 9) is the best of 1…16, so the span grows downward to 0.5
     // (w = 3 in one step) and 0.25, where 0.5 stays the best.
-    let down = lrs(4.0);
-    let rates: Vec<f64> = down.candidates.iter().map(|c| c.lr).collect();
+    let (down, rates) = refined(constant(), 4.0, run);
     assert_eq!(rates, [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]);
     assert_eq!(down.lr, 0.5);
     // From 0.25 the best (0.5) is inside ¼…4×: nothing is added.
-    assert_eq!(lrs(0.25).candidates.len(), 5);
-    // Without a run, or under a schedule that decays, each candidate is read at its own length.
-    let own = Horizon {
-        steps: 12,
-        run: None,
-    };
-    let mut probe = Quadratic { w: 0.0 };
-    let r = trainer
-        .refine(&mut probe, 0, 1e-3, &refine, own, &mut score, &mut ())
-        .unwrap();
-    assert!(r.candidates.iter().all(|c| c.extrapolation.is_none()));
-    let cosine = Trainer::new(
-        5,
-        LrChoice::Fixed(1.0),
-        ScheduleConfig::default_of(lrfind::schedule::ScheduleKind::Cosine).unwrap(),
-    );
-    let r = cosine
-        .refine(&mut probe, 0, 1e-3, &refine, horizon, &mut score, &mut ())
-        .unwrap();
-    assert!(r.candidates.iter().all(|c| c.extrapolation.is_none()));
+    assert_eq!(refined(constant(), 0.25, own).1.len(), 5);
 }
