@@ -44,11 +44,11 @@ out, names = sys.argv[1], sys.argv[2:]
 docs = {t: json.load(open(f"{out}/{t}/evaluate.json")) for t in names if os.path.exists(f"{out}/{t}/evaluate.json")}
 rules = list(next(iter(docs.values()))["methods"])
 default = next(iter(docs.values())).get("default_method", "consensus")
-print("| task | best grid lr (loss) | " + " | ".join(rules) + f" | {default}: lr spread (decades) | finder cost / grid |")
-print("|---|---|" + "---|" * (len(rules) + 2))
+print("| task | best grid lr (loss) | " + " | ".join(rules) + f" | {default}: lr spread (decades) | finder cost / grid | refinement cost / grid |")
+print("|---|---|" + "---|" * (len(rules) + 3))
 for t in names:
     if t not in docs:
-        print(f"| {t} | failed |" + " |" * (len(rules) + 2))
+        print(f"| {t} | failed |" + " |" * (len(rules) + 3))
         continue
     d = docs[t]
     cells = []
@@ -59,7 +59,9 @@ for t in names:
     spread = "—" if spread is None else f"{spread:.2f}"
     cost = d.get("finder_cost_ratio")
     cost = "—" if cost is None else f"{100 * cost:.1f}%"
-    print(f"| {t} | {d['best']['lr']:.2e} ({d['best']['val_loss']:.4f}) | " + " | ".join(cells) + f" | {spread} | {cost} |")
+    refine = d.get("refine_cost_ratio")
+    refine = "—" if refine is None else f"{100 * refine:.1f}%"
+    print(f"| {t} | {d['best']['lr']:.2e} ({d['best']['val_loss']:.4f}) | " + " | ".join(cells) + f" | {spread} | {cost} | {refine} |")
 for label, group in (("chose", [t for t in names if not t.endswith("†")]), ("held out †", [t for t in names if t.endswith("†")])):
     group = [t for t in group if t in docs]
     if not group:
@@ -69,9 +71,9 @@ for label, group in (("chose", [t for t in names if not t.endswith("†")]), ("h
         for r in rules:
             xs = [docs[t]["methods"].get(r, {}).get("regret") for t in group]
             cells.append("—" if None in xs else f"{100 * f(xs):+.1f}%")
-        print(f"| **{stat}, {label}** ({len(group)}) | | " + " | ".join(cells) + " | | |")
+        print(f"| **{stat}, {label}** ({len(group)}) | | " + " | ".join(cells) + " | | | |")
 within = {r: sum(1 for t in docs if (docs[t]["methods"].get(r, {}).get("regret") or 1e9) <= 0.10) for r in rules}
-print("| **within 10%** | | " + " | ".join(f"{within[r]}/{len(docs)}" for r in rules) + " | | |")
+print("| **within 10%** | | " + " | ".join(f"{within[r]}/{len(docs)}" for r in rules) + " | | | |")
 # The baselines that need no finder: a rule earns its cost where it beats them.
 baselines = [b for b in ("prodigy(lr=1)", "schedulefree-adamw(lr=0.0025)") if b in rules]
 def loss(m, x):
@@ -81,5 +83,5 @@ def beats(r, t, against):
     return r in m and all(b in m and loss(m, r) < loss(m, b) for b in against)
 for against, label in [([b], b) for b in baselines] + ([(baselines, "both")] if len(baselines) == 2 else []):
     cells = ["—" if r in against else f"{sum(beats(r, t, against) for t in docs)}/{len(docs)}" for r in rules]
-    print(f"| **beats {label}** | | " + " | ".join(cells) + " | | |")
+    print(f"| **beats {label}** | | " + " | ".join(cells) + " | | | |")
 PY

@@ -213,8 +213,9 @@ pub fn parse_with_schedule<A: CommandFactory + FromArgMatches>(
 
 /// Refinement candidates by default before a run of `kind` (`train --refine`, `find --epochs`):
 /// [`lrfind_train::refinement::DEFAULT_CANDIDATES`] under every schedule that takes one rate, 0
-/// under cyclic (it takes the bounds). Chosen on the thirteen quick rows, reported on eight rows
-/// declared held out before (docs/evaluation.md, "Refinement under every schedule").
+/// under cyclic (it takes the bounds). Chosen on the thirteen quick rows, reported on rows
+/// declared held out before (docs/evaluation.md, "Refinement under every schedule" and "A
+/// selection that knows the run").
 pub fn default_refine(kind: ScheduleKind) -> usize {
     match kind {
         ScheduleKind::Cyclic => 0,
@@ -227,7 +228,8 @@ pub fn default_refine(kind: ScheduleKind) -> usize {
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct RefineArgs {
     /// Candidates a refinement adds at most, one at a time a factor 2 beyond the lowest or highest
-    /// rate tried, while the best candidate is that edge (0: the span stays ¼…4×).
+    /// rate tried, while the best candidate is that edge — at a constant rate read at the run's
+    /// length, below the lowest only (0: the span stays ¼…4×).
     #[arg(long, default_value_t = lrfind_train::refinement::DEFAULT_EXTEND)]
     pub refine_extend: usize,
     /// Under a constant schedule, pick the candidate whose loss, scored after a quarter of its

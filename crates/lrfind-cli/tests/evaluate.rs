@@ -187,6 +187,19 @@ fn the_refined_row_refines_as_its_flags_say_and_records_them() {
     assert_eq!(refine(&followed)["extrapolate"], true);
     assert_eq!(refine(&fixed)["extend"], 0);
     assert_eq!(refine(&fixed)["extrapolate"], false);
+    // What the candidates cost: 5 of ⌈63 / 5⌉ = 13 steps each (3 epochs of the 21 batches left
+    // after the selection split) with a fixed span, up to 2 more where it grows.
+    let steps = |e: &Value| e["refine_steps"].as_f64().unwrap();
+    assert_eq!(steps(&fixed), 65.0);
+    assert!(
+        [65.0, 78.0, 91.0].contains(&steps(&followed)),
+        "{}",
+        steps(&followed)
+    );
+    for e in [&fixed, &followed] {
+        let ratio = e["refine_cost_ratio"].as_f64().unwrap();
+        assert!((ratio - steps(e) / e["grid_steps"].as_f64().unwrap()).abs() < 1e-12);
+    }
     // The same curve, read two ways: its rate, then a refined one of each.
     let lr = |e: &Value, m: &str| e["methods"][m]["lr"].as_f64().unwrap();
     assert_eq!(lr(&followed, "consensus"), lr(&fixed, "consensus"));

@@ -110,6 +110,8 @@ pub struct SeedRuns {
     pub rules: Vec<(String, f64, Outcome)>,
     /// Steps the range test took.
     pub finder_steps: usize,
+    /// Steps the refinement's candidates took, all of them (0: none ran).
+    pub refine_steps: usize,
     /// Optimizer steps per epoch.
     pub steps_per_epoch: usize,
 }
@@ -140,6 +142,8 @@ pub struct Evaluation {
     pub rows: Vec<RuleRow>,
     /// Mean range-test steps per seed.
     pub finder_steps: f64,
+    /// Mean steps of the refinement's candidates per seed.
+    pub refine_steps: f64,
     /// Optimizer steps of one seed's grid.
     pub grid_steps: f64,
 }
@@ -165,6 +169,13 @@ pub struct EvaluationDocument {
     pub finder_cost_ratio: f64,
     /// Mean range-test steps per seed.
     pub finder_steps: f64,
+    /// The refinement's candidate steps over the grid's (absent in files written before it was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine_cost_ratio: Option<f64>,
+    /// Mean steps of the refinement's candidates per seed (absent likewise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine_steps: Option<f64>,
     /// Optimizer steps of one seed's grid.
     pub grid_steps: f64,
     /// The rule `lrfind` recommends by default.
@@ -281,6 +292,7 @@ impl Evaluation {
             })
             .collect();
         let steps: Vec<f64> = seeds.iter().map(|s| s.finder_steps as f64).collect();
+        let refine: Vec<f64> = seeds.iter().map(|s| s.refine_steps as f64).collect();
         let first = seeds.first().ok_or(SummaryError::Empty)?;
         let grid_steps = (grid.len() * epochs * first.steps_per_epoch) as f64;
         Ok(Evaluation {
@@ -290,6 +302,7 @@ impl Evaluation {
             best,
             rows,
             finder_steps: mean_std(&steps).0,
+            refine_steps: mean_std(&refine).0,
             grid_steps,
         })
     }
@@ -330,6 +343,8 @@ impl Evaluation {
                 .collect(),
             finder_cost_ratio: self.cost_ratio(),
             finder_steps: self.finder_steps,
+            refine_cost_ratio: Some(self.refine_steps / self.grid_steps),
+            refine_steps: Some(self.refine_steps),
             grid_steps: self.grid_steps,
             default_method: default,
             config,
@@ -371,10 +386,13 @@ impl Evaluation {
             );
         }
         text + &format!(
-            "finder cost: {:.0} steps per seed = {:.2}% of the grid search's {:.0}\n",
+            "finder cost: {:.0} steps per seed = {:.2}% of the grid search's {:.0}; the \
+             refinement's candidates {:.0} more = {:.2}%\n",
             self.finder_steps,
             self.cost_ratio() * 100.0,
-            self.grid_steps
+            self.grid_steps,
+            self.refine_steps,
+            self.refine_steps / self.grid_steps * 100.0
         )
     }
 }
@@ -391,6 +409,7 @@ mod tests {
             grid: vec![Outcome::DIVERGED, Outcome::DIVERGED],
             rules: vec![("valley".into(), 1e-3, Outcome::DIVERGED)],
             finder_steps: 10,
+            refine_steps: 0,
             steps_per_epoch: 5,
         };
         let e = Evaluation::new(grid, &[seed], 1, &["valley".to_string()]).unwrap_err();
@@ -439,6 +458,7 @@ mod tests {
                 ("steep".into(), 1e-1, Outcome::DIVERGED),
             ],
             finder_steps: 10,
+            refine_steps: 0,
             steps_per_epoch: 5,
         };
         let names = ["valley".to_string(), "steep".into(), "minimum".into()];

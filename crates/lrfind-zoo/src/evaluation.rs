@@ -196,10 +196,14 @@ where
             plans.push((method.name().to_string(), Plan::Rate(s.lr)));
         }
     }
+    let mut refine_steps = 0;
     if let Some(s) = analysis.suggestion(lrfind::DEFAULT_METHOD) {
         let refine = &plan.refine;
         let lr = match seed.refine(s.lr, refine, refine.horizon(steps), progress) {
-            Ok(refined) => refined.lr,
+            Ok(refined) => {
+                refine_steps = refined.candidates.len() * refined.steps;
+                refined.lr
+            }
             Err(TrainError::Interrupted) => return Err(EvaluationError::Interrupted),
             Err(e) => return Err(EvaluationError::Refine(e)),
         };
@@ -242,6 +246,7 @@ where
         grid,
         rules,
         finder_steps: result.curve.len(),
+        refine_steps,
         steps_per_epoch,
     })
 }
