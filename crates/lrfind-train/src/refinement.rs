@@ -212,6 +212,11 @@ impl Trainer {
             }
             _ => None,
         };
+        // A candidate trains in one run, or in two with a score between.
+        let parts = match early {
+            Some((e, _)) => vec![e, steps - e],
+            None => vec![steps],
+        };
         let of = refine.candidates;
         let mut scored: Vec<Candidate> = Vec::with_capacity(of + refine.extend);
         let mut run_one =
@@ -219,13 +224,9 @@ impl Trainer {
                 let start = probe
                     .snapshot()
                     .map_err(|source| TrainError::Refine { epoch, source })?;
-                let parts = match early {
-                    Some((e, _)) => vec![e, steps - e],
-                    None => vec![steps],
-                };
                 let mut losses = Vec::with_capacity(parts.len());
                 let mut done = 0;
-                for part in parts {
+                for &part in &parts {
                     let short = Trainer {
                         epochs: 1,
                         lr: LrChoice::Fixed(rate),
@@ -270,7 +271,7 @@ impl Trainer {
                     .restore(start)
                     .map_err(|source| TrainError::Refine { epoch, source })?;
                 let val_loss = match losses.last() {
-                    Some(&l) if losses.len() == parts_len(early) => l,
+                    Some(&l) if losses.len() == parts.len() => l,
                     _ => f64::INFINITY,
                 };
                 let extrapolation = early.map(|(e, run)| Extrapolation {
@@ -310,15 +311,6 @@ impl Trainer {
             candidates: scored,
             lr,
         })
-    }
-}
-
-/// The runs a candidate is trained in: two with an early score, else one.
-fn parts_len(early: Option<(usize, usize)>) -> usize {
-    if early.is_some() {
-        2
-    } else {
-        1
     }
 }
 
