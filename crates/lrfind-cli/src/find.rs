@@ -49,8 +49,8 @@ pub struct Args {
     pub val_batches: usize,
     /// Refine the recommended rate: K candidates a factor 2 apart around it (5: ¼…4×) each train
     /// from the same initial weights — with --epochs a fifth of that run under its schedule (as
-    /// `train`), else --refine-epochs at a constant rate — the span growing while the best is its
-    /// edge (--refine-extend), and the lowest loss on the selection split (with --epochs at a
+    /// `train`), else --refine-epochs at a constant rate — the span growing downward while the best is
+    /// its lowest (--refine-extend), and the lowest loss on the selection split (with --epochs at a
     /// constant rate: carried to the run's length, --refine-extrapolate) gives the rate
     /// (docs/evaluation.md: "A selection that knows the run"). 0: off. Default: as `train
     /// --refine` with --epochs, else 0.

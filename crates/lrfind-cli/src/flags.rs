@@ -227,9 +227,8 @@ pub fn default_refine(kind: ScheduleKind) -> usize {
 /// [`lrfind_train::Refine::extend`] and [`lrfind_train::Refine::extrapolate`].
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct RefineArgs {
-    /// Candidates a refinement adds at most, one at a time a factor 2 beyond the lowest or highest
-    /// rate tried, while the best candidate is that edge — at a constant rate read at the run's
-    /// length, below the lowest only (0: the span stays ¼…4×).
+    /// Candidates a refinement adds at most, one at a time a factor 2 below the lowest rate tried,
+    /// while the best candidate is that lowest (0: the span stays ¼…4×).
     #[arg(long, default_value_t = lrfind_train::refinement::DEFAULT_EXTEND)]
     pub refine_extend: usize,
     /// Under a constant schedule, pick the candidate whose loss, scored after a quarter of its

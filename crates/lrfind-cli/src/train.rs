@@ -72,8 +72,8 @@ pub struct Args {
     /// Refine the range test's rate before training (`--lr auto`): K candidates a factor 2
     /// apart around it (5: ¼…4×) each train a fifth of the run under the schedule from the same
     /// weights, scored on a selection split carved from the training data (state restored after
-    /// each; not for --schedule cyclic); the span grows while the best is its edge
-    /// (--refine-extend), and at a constant rate each candidate's loss is carried to the run's
+    /// each; not for --schedule cyclic); the span grows downward while the best is its
+    /// lowest (--refine-extend), and at a constant rate each candidate's loss is carried to the run's
     /// length (--refine-extrapolate); the lowest loss gives the rate. Costs 1–1.4 runs. 0: the
     /// curve's rate. Default: 5 under every schedule but cyclic (docs/evaluation.md, "A selection
     /// that knows the run").

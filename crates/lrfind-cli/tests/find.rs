@@ -603,7 +603,7 @@ fn refine_trains_candidates_around_the_recommendation_and_takes_the_best() {
         .arg(&out)
         .assert()
         .success()
-        .stdout(predicate::str::contains("refined over 6 candidates").and(
+        .stdout(predicate::str::contains("refined over 5 candidates").and(
             predicate::str::contains("scored on a selection split of 2 training batches"),
         ));
     let doc = read_json(&out.join("lr_find.json"));
@@ -615,9 +615,9 @@ fn refine_trains_candidates_around_the_recommendation_and_takes_the_best() {
         suggested
     );
     let candidates = doc["refine"]["candidates"].as_array().unwrap();
-    // ¼…4× the suggestion, and one more at 8× since 4× was the best of those.
-    assert_eq!(candidates.len(), 6);
-    for (c, factor) in candidates.iter().zip([0.25, 0.5, 1.0, 2.0, 4.0, 8.0]) {
+    // ¼…4× the suggestion: 4× is the best, and the span never grows upward.
+    assert_eq!(candidates.len(), 5);
+    for (c, factor) in candidates.iter().zip([0.25, 0.5, 1.0, 2.0, 4.0]) {
         assert_eq!(c["lr"].as_f64().unwrap(), suggested * factor);
         // No run to carry the losses to: each is read at its own length.
         assert!(c.get("extrapolation").is_none());
@@ -670,10 +670,10 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
         .success()
         .stdout(
             predicate::str::contains(
-                "refined over 6 candidates), for 2 epochs of one-cycle (42 steps)",
+                "refined over 5 candidates), for 2 epochs of one-cycle (42 steps)",
             )
             .and(predicate::str::contains(
-                "chosen in 86 range-test steps + 6 × 9 candidate steps = 140 steps",
+                "chosen in 86 range-test steps + 5 × 9 candidate steps = 131 steps",
             )),
         );
     let doc = read_json(&out.join("lr_find.json"));
@@ -686,12 +686,11 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
     // from the training data, so the run is 2 × 21 steps, and each candidate trains a fifth of it
     // (⌈42 / 5⌉ steps) under one-cycle, as `train`'s.
     let cost = &rec["cost"];
-    // (the five of the span, and one beyond it where the best was its edge).
-    assert_eq!(cost["candidates"], 6);
+    assert_eq!(cost["candidates"], 5);
     assert_eq!(cost["candidate_steps"], 9);
     assert_eq!(
         cost["steps"].as_u64().unwrap(),
-        cost["range_test"].as_u64().unwrap() + 54
+        cost["range_test"].as_u64().unwrap() + 45
     );
     assert_eq!(
         cost["range_test"].as_u64().unwrap(),
@@ -712,7 +711,7 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "refined, for 2 epochs of one-cycle (42 steps); chosen in 86 range-test steps + 6 × 9 candidate steps = 140 steps (3.33 × the run)",
+            "refined, for 2 epochs of one-cycle (42 steps); chosen in 86 range-test steps + 5 × 9 candidate steps = 131 steps (3.12 × the run)",
         ));
     let history = read_json(&trained.join("history.json"));
     let taken = &history["refinds"][0];

@@ -8,16 +8,17 @@
 //! candidate's steps, momentum cycled as the trainer cycles it, no range test), is scored on the
 //! selection split, and the state is restored. Then, knowing the run:
 //!
-//! - **The span follows the winner** ([`Refine::extend`]): while the best candidate is the lowest
-//!   or the highest tried (and did not diverge), one more candidate a factor 2 beyond it runs, up
-//!   to `extend` more — the best rate of a run is often beyond ¼…4× the curve's.
+//! - **The span follows the winner downward** ([`Refine::extend`]): while the best candidate is
+//!   the lowest rate tried (and did not diverge), one more candidate a factor 2 below it runs, up
+//!   to `extend` more. Never upward: a candidate is a short run, and the best rate falls as a run
+//!   grows (Bjorck et al. 2025), so a rate above 4× that wins a fifth of the run is the one most
+//!   likely too large for all of it — growing upward took rates that wrecked whole SGD runs under
+//!   every schedule (docs/evaluation.md, "A selection that knows the run").
 //! - **At a constant rate, the run's length is read** ([`Refine::extrapolate`]): a candidate's
 //!   first quarter is a shorter run at the same rate, so it is scored there too, and its loss is
 //!   carried to the run's length as a power law in steps through the two ([`extrapolate`]): a
 //!   rate that is ahead after a fifth of the run but has stopped improving loses to one that
-//!   still improves. And the span grows downward only: the best constant rate falls as the run
-//!   grows (Bjorck et al. 2025), so a rate above 4× that wins a fifth of the run is the one most
-//!   likely too large for all of it.
+//!   still improves.
 //!
 //! The lowest loss — the extrapolated one where there is one — wins ([`pick`]). A candidate that
 //! diverges scores ∞. Candidates run one after another on the one probe.
@@ -53,8 +54,8 @@ pub struct Refine {
     /// Refine every re-find's rate too, not only the range test before training (where it was
     /// measured).
     pub refinds: bool,
-    /// Candidates added at most, one at a time a factor 2 beyond the lowest or highest rate tried,
-    /// while the best is that edge (0: the span is fixed).
+    /// Candidates added at most, one at a time a factor 2 below the lowest rate tried, while the
+    /// best is that lowest (0: the span is fixed).
     #[serde(default = "default_extend")]
     pub extend: usize,
     /// Under a constant schedule, pick by each candidate's loss extrapolated to the run's length
@@ -169,18 +170,10 @@ pub fn pick(candidates: &[Candidate]) -> Option<f64> {
     best(candidates).map(|i| candidates[i].lr)
 }
 
-/// Where the span grows next: below (`Some(false)`) or, when `upward`, above (`Some(true)`) when
-/// the best of `candidates` (in rate order, at least two) is its lowest or highest and did not
-/// diverge.
-fn edge(candidates: &[Candidate], upward: bool) -> Option<bool> {
-    let i = best(candidates)?;
-    let finite = candidates[i].chosen_loss().is_finite();
-    match (candidates.len() >= 2 && finite, i) {
-        (false, _) => None,
-        (true, 0) => Some(false),
-        (true, i) if upward && i + 1 == candidates.len() => Some(true),
-        _ => None,
-    }
+/// Whether the span grows below `candidates` (in rate order, at least two): their best is the
+/// lowest rate, and it did not diverge.
+fn grows_below(candidates: &[Candidate]) -> bool {
+    candidates.len() >= 2 && best(candidates) == Some(0) && candidates[0].chosen_loss().is_finite()
 }
 
 impl Trainer {
@@ -289,20 +282,12 @@ impl Trainer {
         for (candidate, factor) in factors(of).into_iter().enumerate() {
             scored.push(run_one(candidate, lr * factor)?);
         }
-        // Read at the run's length, a constant rate's span grows downward only.
-        let upward = early.is_none();
         for candidate in of..of + refine.extend {
-            match edge(&scored, upward) {
-                Some(false) => {
-                    let rate = scored[0].lr / 2.0;
-                    scored.insert(0, run_one(candidate, rate)?);
-                }
-                Some(true) => {
-                    let rate = scored[scored.len() - 1].lr * 2.0;
-                    scored.push(run_one(candidate, rate)?);
-                }
-                None => break,
+            if !grows_below(&scored) {
+                break;
             }
+            let rate = scored[0].lr / 2.0;
+            scored.insert(0, run_one(candidate, rate)?);
         }
         let lr = pick(&scored).ok_or(TrainError::NoCandidates)?;
         Ok(Refinement {
@@ -378,24 +363,21 @@ mod tests {
         // Ahead at its own length, behind at the run's.
         let c = [carried(1e-3, 0.4, 0.1), carried(2e-3, 0.3, 0.2)];
         assert_eq!(pick(&c), Some(1e-3));
-        assert_eq!(edge(&c, true), Some(false));
-        assert_eq!(
-            edge(&c[..1], true),
-            None,
+        assert!(grows_below(&c));
+        assert!(
+            !grows_below(&c[..1]),
             "one candidate has no edge to grow from"
         );
         let diverged = [
             carried(1e-3, 0.4, f64::INFINITY),
             Candidate::new(2e-3, f64::INFINITY),
         ];
-        assert_eq!(
-            edge(&diverged, true),
-            None,
+        assert!(
+            !grows_below(&diverged),
             "the span does not grow past a diverged best"
         );
         let rising = [Candidate::new(1e-3, 0.4), Candidate::new(2e-3, 0.3)];
-        assert_eq!(edge(&rising, true), Some(true));
-        assert_eq!(edge(&rising, false), None, "downward only");
+        assert!(!grows_below(&rising), "never upward");
     }
 
     #[test]

@@ -445,18 +445,17 @@ fn the_span_follows_the_winner_and_a_constant_rate_is_read_at_the_runs_length() 
         let rates: Vec<f64> = r.candidates.iter().map(|c| c.lr).collect();
         (r, rates)
     };
-    // From 1e-3 every candidate still descends, the fastest best. Read at its own length the
-    // span grows upward twice (8e-3, 1.6e-2) and stops at `extend`.
+    // From 1e-3 every candidate still descends, the fastest best: the span never grows upward,
+    // read at its own length, under a schedule that decays (read at its own length too) or at a
+    // constant rate carried to the run's.
     let (up, rates) = refined(constant(), 1e-3, own);
-    assert_eq!(rates, [2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2]);
-    assert_eq!(up.lr, 1.6e-2);
+    assert_eq!(rates, [2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3]);
+    assert_eq!(up.lr, 4e-3);
     assert!(up.candidates.iter().all(|c| c.extrapolation.is_none()));
-    // So it does under a schedule that decays, read at its own length too.
     let cosine = ScheduleConfig::default_of(lrfind::schedule::ScheduleKind::Cosine).unwrap();
     let (decays, rates) = refined(cosine, 1e-3, run);
-    assert_eq!(rates.len(), 7);
+    assert_eq!(rates.len(), 5);
     assert!(decays.candidates.iter().all(|c| c.extrapolation.is_none()));
-    // At a constant rate for a longer run, it grows downward only: ¼…4×, the highest best.
     let (carried, rates) = refined(constant(), 1e-3, run);
     assert_eq!(rates, [2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3]);
     assert_eq!(carried.lr, 4e-3);
@@ -472,10 +471,12 @@ fn the_span_follows_the_winner_and_a_constant_rate_is_read_at_the_runs_length() 
         assert!((e.run_loss - by_hand).abs() <= 1e-9 * by_hand, "{c:?}");
     }
     // From 4: 1 (w oscillates, loss 9) is the best of 1…16, so the span grows downward to 0.5
-    // (w = 3 in one step) and 0.25, where 0.5 stays the best.
+    // (w = 3 in one step) and 0.25, where 0.5 stays the best; so it does under cosine.
     let (down, rates) = refined(constant(), 4.0, run);
     assert_eq!(rates, [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]);
     assert_eq!(down.lr, 0.5);
+    let cosine = ScheduleConfig::default_of(lrfind::schedule::ScheduleKind::Cosine).unwrap();
+    assert_eq!(refined(cosine, 4.0, run).1.len(), 7);
     // From 0.25 the best (0.5) is inside ¼…4×: nothing is added.
     assert_eq!(refined(constant(), 0.25, own).1.len(), 5);
 }
