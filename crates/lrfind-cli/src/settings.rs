@@ -145,12 +145,24 @@ pub struct RunFingerprint<'a> {
     no_cycle_momentum: bool,
     refine: usize,
     refine_refinds: bool,
+    // Written only when not the default, so that a run checkpointed before these settings existed
+    // resumes with the defaults (the refinement before training has run by then).
+    #[serde(skip_serializing_if = "is_default_extend")]
     refine_extend: usize,
+    #[serde(skip_serializing_if = "is_default_extrapolate")]
     refine_extrapolate: bool,
     #[serde(flatten)]
     range: RangeSettings,
     #[serde(flatten)]
     rules: RuleSettings,
+}
+
+fn is_default_extend(n: &usize) -> bool {
+    *n == lrfind_train::refinement::DEFAULT_EXTEND
+}
+
+fn is_default_extrapolate(b: &bool) -> bool {
+    *b
 }
 
 impl<'a> RunFingerprint<'a> {

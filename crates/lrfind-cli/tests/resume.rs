@@ -191,6 +191,23 @@ fn resuming_needs_a_checkpoint_and_the_same_flags() {
             &["--epochs", "2", "--lr", "1e-3", "--num-iter", "50"],
             "started with --num-iter 100, this one has 50",
         ),
+        // The refinement's settings are named too, and only written when not the default (a run
+        // checkpointed before they existed resumes with them).
+        (
+            &["--epochs", "2", "--lr", "1e-3", "--refine-extend", "0"],
+            "started with --refine-extend null, this one has 0",
+        ),
+        (
+            &[
+                "--epochs",
+                "2",
+                "--lr",
+                "1e-3",
+                "--refine-extrapolate",
+                "false",
+            ],
+            "started with --refine-extrapolate null, this one has false",
+        ),
     ] {
         let other = Command::cargo_bin("lrfind")
             .unwrap()
