@@ -87,10 +87,8 @@ pub fn evaluate_rules(args: Args) -> Result<()> {
     };
     let device = args.task.backend.device().map_err(bad_input)?;
     // Per seed: the grid, every row, and a refinement's candidates.
-    let runs = plan.grid.len()
-        + lrfind_zoo::evaluation::rule_names().len()
-        + plan.refine.candidates
-        + plan.refine.extend;
+    let runs =
+        plan.grid.len() + lrfind_zoo::evaluation::rule_names().len() + plan.refine.max_candidates();
     let bar = report::progress_bar((args.seeds * runs) as u64);
     bar.set_message("training runs");
     let stop = report::ctrl_c();

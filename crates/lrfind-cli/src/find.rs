@@ -304,7 +304,7 @@ fn refine(
         }
     };
     // The most the candidates can train: the span's own and every extension's.
-    let bar = report::progress_bar(((refine.candidates + refine.extend) * horizon.steps) as u64);
+    let bar = report::progress_bar((refine.max_candidates() * horizon.steps) as u64);
     bar.set_message("refining: candidate runs");
     let mut observer = |e: Event<'_>| {
         bar.inc(matches!(e, Event::CandidateStep { .. }) as u64);

@@ -111,10 +111,9 @@ impl Refine {
         }
     }
 
-    /// The most optimizer steps the candidates train for a run of `steps`:
-    /// (candidates + extend) × the share.
-    pub fn max_steps(&self, steps: usize) -> usize {
-        (self.candidates + self.extend) * self.steps(steps)
+    /// The most candidates a refinement trains: its span and every extension.
+    pub fn max_candidates(&self) -> usize {
+        self.candidates + self.extend
     }
 }
 
@@ -199,8 +198,9 @@ impl Trainer {
         }
         let steps = horizon.steps;
         // A constant rate's prefix is a shorter run at that rate: score it there too.
-        let early = match (self.schedule.clone(), horizon.run) {
-            (ScheduleConfig::Constant(_), Some(run)) if refine.extrapolate && run > steps => {
+        let constant = matches!(self.schedule, ScheduleConfig::Constant(_));
+        let early = match horizon.run {
+            Some(run) if constant && refine.extrapolate && run > steps => {
                 Some(((steps / 4).max(1), run)).filter(|&(e, _)| e < steps)
             }
             _ => None,
@@ -211,22 +211,22 @@ impl Trainer {
             None => vec![steps],
         };
         let of = refine.candidates;
-        let mut scored: Vec<Candidate> = Vec::with_capacity(of + refine.extend);
+        let mut scored: Vec<Candidate> = Vec::with_capacity(refine.max_candidates());
         let mut run_one =
             |candidate: usize, rate: f64| -> Result<Candidate, TrainError<P::Error>> {
                 let start = probe
                     .snapshot()
                     .map_err(|source| TrainError::Refine { epoch, source })?;
+                let short = Trainer {
+                    epochs: 1,
+                    lr: LrChoice::Fixed(rate),
+                    refind: RefindPolicy::Never,
+                    refine: None,
+                    ..self.clone()
+                };
                 let mut losses = Vec::with_capacity(parts.len());
                 let mut done = 0;
                 for &part in &parts {
-                    let short = Trainer {
-                        epochs: 1,
-                        lr: LrChoice::Fixed(rate),
-                        refind: RefindPolicy::Never,
-                        refine: None,
-                        ..self.clone()
-                    };
                     let mut forward = |e: Event<'_>| match e {
                         Event::Step { step, .. } => observer.on_event(Event::CandidateStep {
                             epoch,
@@ -282,7 +282,7 @@ impl Trainer {
         for (candidate, factor) in factors(of).into_iter().enumerate() {
             scored.push(run_one(candidate, lr * factor)?);
         }
-        for candidate in of..of + refine.extend {
+        for candidate in of..refine.max_candidates() {
             if !grows_below(&scored) {
                 break;
             }
