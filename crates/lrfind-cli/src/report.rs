@@ -93,49 +93,45 @@ pub struct RangeTestRecord<'a> {
     pub cost: Option<Cost>,
 }
 
-/// Writes `<stem>.json` (the [`RangeTestDocument`] with `recommended`, `config`, `device`,
-/// `default_method`, `timing`), `<stem>.csv` and `<stem>.png` titled `title` into `out`, each
-/// atomically, and returns the document.
+impl RangeTestRecord<'_> {
+    /// The [`RangeTestDocument`] with `recommended` (its refinement, run and cost), `config`,
+    /// `device`, `default_method`, `timing`.
+    pub fn document(&self) -> RangeTestDocument {
+        let mut doc = RangeTestDocument::recommending(self.analysis, self.method);
+        doc.num_iter = Some(self.result.num_iter);
+        doc.config = Some(self.config.clone());
+        doc.device = Some(self.device.to_string());
+        doc.default_method = Some(lrfind::DEFAULT_METHOD);
+        doc.timing = Some(Timing::new(self.result.curve.len(), self.seconds));
+        doc.curve.raw_loss = self.result.curve.raw_loss.clone();
+        if let Some(refinement) = &self.refined {
+            doc = doc.refined(refinement.clone());
+        }
+        if let Some(rec) = &mut doc.recommended {
+            rec.run = self.run.clone();
+            rec.cost = self.cost;
+        }
+        doc
+    }
+}
+
+/// Writes `<stem>.json` ([`RangeTestRecord::document`]), `<stem>.csv` and `<stem>.png` titled
+/// `title` into `out`, each atomically, and returns the document.
 pub fn write_range_test(
     out: &Path,
     stem: &str,
     title: &str,
     record: RangeTestRecord,
 ) -> Result<RangeTestDocument> {
-    let RangeTestRecord {
-        result,
-        analysis,
-        sma_window,
-        config,
-        seconds,
-        device,
-        method,
-        refined,
-        run,
-        cost,
-    } = record;
-    let mut doc = RangeTestDocument::recommending(analysis, method);
-    doc.num_iter = Some(result.num_iter);
-    doc.config = Some(config);
-    doc.device = Some(device.to_string());
-    doc.default_method = Some(lrfind::DEFAULT_METHOD);
-    doc.timing = Some(Timing::new(result.curve.len(), seconds));
-    doc.curve.raw_loss = result.curve.raw_loss.clone();
-    if let Some(refinement) = refined {
-        doc = doc.refined(refinement);
-    }
-    if let Some(rec) = &mut doc.recommended {
-        rec.run = run;
-        rec.cost = cost;
-    }
+    let doc = record.document();
     write_json(&out.join(format!("{stem}.json")), &doc)?;
     write_atomic(&out.join(format!("{stem}.csv")), |w| {
-        result.curve.write_csv(w)
+        record.result.curve.write_csv(w)
     })?;
     lrfind_plot::plot_recommending(
-        analysis,
-        method,
-        sma_window,
+        record.analysis,
+        record.method,
+        record.sma_window,
         title,
         &out.join(format!("{stem}.png")),
     )?;

@@ -3,6 +3,7 @@
 
 use crate::exit::{bad_input, Interrupted};
 use crate::flags::Format;
+use crate::output::write_json;
 use crate::report::{self, RangeTestRecord};
 use crate::settings::{self, RangeSettings, RefindConfig};
 use crate::train::Args;
@@ -54,15 +55,15 @@ impl Show<'_> {
         Ok(())
     }
 
-    /// Writes `lr_find_<epoch>.{json,csv,png}` of `t`, with its refinement of `candidate_steps`
-    /// each when one was scored, the run the rate is for and what choosing it cost.
-    fn write_range_test(
+    /// The record of `t`, with its refinement of `candidate_steps` each when one was scored, the
+    /// run the rate is for and what choosing it cost.
+    fn record<'t>(
         &self,
-        t: &WrittenRangeTest,
+        t: &'t WrittenRangeTest,
         candidate_steps: usize,
         run: Option<RunFor>,
         cost: Option<Cost>,
-    ) -> Result<(), Halt> {
+    ) -> RangeTestRecord<'t> {
         let args = self.args;
         let refined = t.scored.as_ref().map(|(candidates, lr)| Refinement {
             epochs: None,
@@ -70,7 +71,7 @@ impl Show<'_> {
             candidates: candidates.clone(),
             lr: *lr,
         });
-        let record = RangeTestRecord {
+        RangeTestRecord {
             result: &t.result,
             analysis: &t.analysis,
             sma_window: args.suggest.sma_window,
@@ -81,11 +82,7 @@ impl Show<'_> {
             refined,
             run,
             cost,
-        };
-        let title = format!("LR range test at epoch {}: {}", t.epoch, args.task);
-        report::write_range_test(&args.out, &range_test_stem(t.epoch), &title, record)
-            .map(|_| ())
-            .map_err(|e| Halt::Fail(e.into()))
+        }
     }
 
     /// Shows (or writes) one event; Ctrl-C interrupts.
@@ -136,7 +133,10 @@ impl Show<'_> {
                     seconds: self.started.elapsed().as_secs_f64(),
                     scored: None,
                 };
-                self.write_range_test(&written, 0, None, None)?;
+                let title = format!("LR range test at epoch {epoch}: {}", args.task);
+                let record = self.record(&written, 0, None, None);
+                report::write_range_test(&args.out, &range_test_stem(epoch), &title, record)
+                    .map_err(|e| Halt::Fail(e.into()))?;
                 self.written = Some(written);
             }
             Event::RateTaken {
@@ -146,8 +146,11 @@ impl Show<'_> {
                 by_candidates,
             } => {
                 let run = (epoch == 0).then(|| self.trainer.run_for(self.steps_per_epoch));
+                // Only the document changes: the curve's CSV and picture stand as written.
                 if let Some(t) = self.written.take().filter(|t| t.epoch == epoch) {
-                    self.write_range_test(&t, cost.candidate_steps, run.clone(), Some(cost))?;
+                    let record = self.record(&t, cost.candidate_steps, run.clone(), Some(cost));
+                    let path = args.out.join(format!("{}.json", range_test_stem(epoch)));
+                    write_json(&path, &record.document()).map_err(|e| Halt::Fail(e.into()))?;
                 }
                 if table {
                     let refined = if by_candidates { ", refined" } else { "" };
