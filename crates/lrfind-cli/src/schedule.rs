@@ -85,8 +85,9 @@ fn read_metrics(path: &Path) -> Result<Vec<f64>> {
 /// The rates a finder's JSON offers: the rate it recommends (its `recommended`, or for a file
 /// without one its default rule's suggestion) and the bounds. A file that recommends nothing is
 /// refused with its reason, and bounds are not offered from a curve that never fell (a `flat`
-/// reading: they would be read off the batch noise).
-fn read_found(path: &Path) -> Result<FoundRates> {
+/// reading: they would be read off the batch noise). Also whether the recommended rate is a
+/// refinement's (`find --epochs`, `train`'s `lr_find_<epoch>.json`) rather than the curve's.
+fn read_found(path: &Path) -> Result<(FoundRates, bool)> {
     let text = std::fs::read_to_string(path)
         .map_err(bad_input)
         .with_context(|| format!("{}", path.display()))?;
@@ -120,11 +121,16 @@ fn read_found(path: &Path) -> Result<FoundRates> {
         }) if !flat => Some((*base_lr, *max_lr)),
         _ => None,
     };
-    Ok(FoundRates {
+    let refined = doc
+        .recommended
+        .as_ref()
+        .is_some_and(|r| r.refined == Some(true));
+    let found = FoundRates {
         method,
         suggestion,
         bounds,
-    })
+    };
+    Ok((found, refined))
 }
 
 /// Prints (and plots) `steps` values of the schedule.
@@ -133,7 +139,7 @@ pub fn print_schedule(mut args: Args, mut config: ScheduleConfig) -> Result<()> 
         return Err(bad_input("--steps must be at least 1"));
     }
     if let Some(from) = &args.from {
-        let found = read_found(from)?;
+        let (found, refined) = read_found(from)?;
         let (taken, lr, used) = config.take_rates(&found).map_err(|missing| {
             bad_input(format!(
                 "{}: has no usable '{}' suggestion",
@@ -142,7 +148,13 @@ pub fn print_schedule(mut args: Args, mut config: ScheduleConfig) -> Result<()> 
             ))
         })?;
         (config, args.lr) = (taken, lr.or(args.lr));
-        eprintln!("using {used} in {}", from.display());
+        // The bounds are the curve's whatever the recommended rate is.
+        let refined = match used {
+            sched::RateUse::Bounds(..) => "",
+            _ if refined => ", refined",
+            _ => "",
+        };
+        eprintln!("using {used}{refined} in {}", from.display());
     }
     let metrics = match (&args.metrics, args.kind) {
         (Some(p), ScheduleKind::Plateau) => Some(read_metrics(p)?),

@@ -723,6 +723,16 @@ fn with_a_run_the_rate_is_the_one_train_takes_for_it_and_says_so() {
         assert_eq!(file["recommended"][key], rec[key], "{key}");
     }
     assert_eq!(file["refine"], doc["refine"]);
+    // `schedule --from` it takes that rate, and says it is the refined one.
+    lrfind()
+        .args(["schedule", "one-cycle", "--steps", "10", "--from"])
+        .arg(trained.join("lr_find_0.json"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "using max_lr {:.3e} from the consensus suggestion, refined in",
+            rec["lr"].as_f64().unwrap()
+        )));
 
     // Under cosine with `--refine 0`, as `train --refine 0`: the curve's rate, no selection split,
     // the run has all 23 batches.
